@@ -1,0 +1,110 @@
+// What every layer needs while the network is being built: the oneDNN engine, the batch size,
+// the arena to reserve memory in, and the tables of parameters and buffers it registers.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "normlab/arena.hpp"
+#include "normlab/shape.hpp"
+
+namespace normlab {
+
+// Training runs dropout and batch statistics; evaluation uses running statistics.
+enum class Pass { train, eval };
+
+// One activation flowing between layers: its shape, layout and where it lives.
+struct Tensor {
+  Shape shape;
+  dnnl::memory::desc md;  // batch x shape, in the layout the layers agree on
+  Slot value;             // in Region::activations
+  Slot grad;              // in Region::activation_gradients; invalid when no gradient flows
+  bool has_grad() const { return grad.valid(); }
+};
+
+// How a tensor starts: PyTorch's defaults, so runs compare with the seed's.
+enum class Init {
+  fan_in_uniform,  // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default for convolutions
+  ones,
+  zeros,
+};
+
+// A trained tensor (or a running statistic), as the optimizer and the weight files see it.
+struct ParameterInfo {
+  std::string name;                      // e.g. "conv1.weight", "bn1.running_mean"
+  std::vector<std::int64_t> torch_shape;  // PyTorch's order (OIHW)
+  Slot slot;                             // Region::parameters (gradient and momentum mirror it)
+  dnnl::memory::desc stored;             // the layout in the arena (oneDNN may block weights)
+  bool decay = true;                     // weight decay applies (not to norm scales and shifts)
+  Init init = Init::zeros;
+};
+
+// Where the run is, for randomness keyed by (seed, epoch, step): dropout reads it.
+struct StepCounter {
+  std::uint64_t seed = 0;
+  std::int64_t epoch = 0;
+  std::int64_t step = 0;
+};
+
+class Builder {
+ public:
+  Builder(const dnnl::engine& engine, int batch, Arena& arena, const StepCounter& counter)
+      : engine_(engine), batch_(batch), arena_(arena), counter_(counter) {}
+
+  const dnnl::engine& engine() const { return engine_; }
+  int batch() const { return batch_; }
+  Arena& arena() { return arena_; }
+  const StepCounter& counter() const { return counter_; }
+
+  // The layout between layers: channels last, which oneDNN's convolutions run fast on and
+  // which keeps per-channel loops simple.
+  dnnl::memory::desc activation_md(Shape s) const;
+  Tensor make_activation(Shape s, bool with_grad = true);
+
+  // "conv" -> "conv1", "conv2", ...: names that read like the network's declaration.
+  std::string next_name(const std::string& kind);
+
+  Slot add_parameter(const std::string& name, std::vector<std::int64_t> torch_shape,
+                     const dnnl::memory::desc& stored, bool decay, Init init);
+  Slot add_buffer(const std::string& name, std::vector<std::int64_t> torch_shape, Init init);
+  const std::vector<ParameterInfo>& parameters() const { return parameters_; }
+  const std::vector<ParameterInfo>& buffers() const { return buffers_; }
+
+  // Every primitive is created with a user scratchpad; this reserves room for its needs.
+  dnnl::primitive_attr scratchpad_attr() const;
+  void need_scratchpad(const dnnl::memory::desc& md) { arena_.reserve_scratchpad(md.get_size()); }
+
+ private:
+  dnnl::engine engine_;
+  int batch_;
+  Arena& arena_;
+  const StepCounter& counter_;
+  std::map<std::string, int> name_counts_;
+  std::vector<ParameterInfo> parameters_;
+  std::vector<ParameterInfo> buffers_;
+};
+
+// A primitive with its arguments fixed once; replaying it allocates nothing on our side.
+class Call {
+ public:
+  Call() = default;
+  Call(dnnl::primitive primitive, std::vector<std::pair<int, dnnl::memory>> args);
+  void operator()(const dnnl::stream& stream) const;
+  bool empty() const { return !primitive_; }
+
+ private:
+  dnnl::primitive primitive_;
+  std::vector<dnnl::memory> memories_;  // keeps the handles alive
+  std::vector<dnnl_exec_arg_t> args_;
+};
+
+// A memory object over arena storage.
+dnnl::memory arena_memory(const dnnl::memory::desc& md, const dnnl::engine& engine,
+                          const Arena& arena, const Slot& slot);
+dnnl::memory scratchpad_memory(const dnnl::engine& engine, const Arena& arena);
+
+}  // namespace normlab

@@ -1,0 +1,106 @@
+// The run-time side of a chain: one op per declared layer, built in order (each takes the
+// previous one's output), run forward in order and backward in reverse.
+#pragma once
+
+#include "normlab/chain.hpp"
+
+namespace normlab {
+
+template <class List>
+class OpList;
+
+template <>
+class OpList<TypeList<>> {
+ public:
+  OpList(Builder&, const Tensor& in) : out_(in) {}
+  const Tensor& output() const { return out_; }
+  void bind(const Arena&) {}
+  void forward(const dnnl::stream&, Pass) const {}
+  void backward(const dnnl::stream&) const {}
+  template <class F>
+  void for_each(F&&) {}
+
+ private:
+  Tensor out_;
+};
+
+template <class L, class... Rest>
+class OpList<TypeList<L, Rest...>> {
+ public:
+  OpList(Builder& b, const Tensor& in) : head_(b, in, L::config()), tail_(b, head_.output()) {}
+  const Tensor& output() const { return tail_.output(); }
+  void bind(const Arena& arena) {
+    head_.bind(arena);
+    tail_.bind(arena);
+  }
+  void forward(const dnnl::stream& s, Pass pass) const {
+    head_.forward(s, pass);
+    tail_.forward(s, pass);
+  }
+  void backward(const dnnl::stream& s) const {
+    tail_.backward(s);
+    head_.backward(s);
+  }
+  // Visits each top-level op in order (the per-layer benchmarks time them one by one).
+  template <class F>
+  void for_each(F&& f) {
+    f(head_);
+    tail_.for_each(f);
+  }
+
+ private:
+  typename L::Op head_;
+  OpList<TypeList<Rest...>> tail_;
+};
+
+// out = in + body(in). The sum is formed in the body's own output buffer (no op's backward
+// reads its own output), and the body gets a gradient buffer of its own for its input, so
+// backward can add the skip path's gradient without the two overwriting each other.
+template <class... Body>
+class ResidualOp<TypeList<Body...>> {
+ public:
+  ResidualOp(Builder& b, const Tensor& in, ResidualConfig)
+      : in_(in), body_in_(with_own_gradient(b, in)), body_(b, body_in_) {
+    count_ = long(b.batch()) * in.shape.size();
+  }
+  const Tensor& output() const { return body_.output(); }
+  void bind(const Arena& arena) {
+    body_.bind(arena);
+    x_ = arena.as<float>(in_.value);
+    y_ = arena.as<float>(output().value);
+    if (in_.has_grad()) {
+      dy_ = arena.as<float>(output().grad);
+      dx_ = arena.as<float>(in_.grad);
+      dbody_ = arena.as<float>(body_in_.grad);
+    }
+  }
+  void forward(const dnnl::stream& s, Pass pass) const {
+    body_.forward(s, pass);
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < count_; ++i) y_[i] += x_[i];
+  }
+  void backward(const dnnl::stream& s) const {
+    body_.backward(s);
+    if (dx_ == nullptr) return;
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < count_; ++i) dx_[i] = dy_[i] + dbody_[i];
+  }
+
+ private:
+  static Tensor with_own_gradient(Builder& b, const Tensor& in) {
+    Tensor t = in;
+    if (in.has_grad()) t.grad = b.arena().reserve(Region::activation_gradients, in.md.get_size());
+    return t;
+  }
+
+  Tensor in_, body_in_;
+  OpList<TypeList<Body...>> body_;
+  long count_ = 0;
+  const float* x_ = nullptr;
+  float* y_ = nullptr;
+  const float* dy_ = nullptr;
+  float* dx_ = nullptr;
+  const float* dbody_ = nullptr;
+};
+
+}  // namespace normlab

@@ -1,0 +1,44 @@
+// Convolution without bias (3x3 with padding 1, or 1x1), stride 1: oneDNN forward, backward
+// data and backward weights. Weights live in PyTorch's plain OIHW order; each primitive gets
+// them reordered into the blocked layout its fastest kernel wants (the tensors are tiny, the
+// reorders cost microseconds, and a shared layout would force a slow reference kernel).
+#pragma once
+
+#include "normlab/builder.hpp"
+
+namespace normlab {
+
+class ConvOp {
+ public:
+  struct Config {
+    int out_channels;
+    int kernel;  // 1 or 3; padding is kernel / 2
+  };
+
+  ConvOp(Builder& b, const Tensor& in, Config config);
+  const Tensor& output() const { return out_; }
+  void bind(const Arena& arena);
+  void forward(const dnnl::stream& s, Pass) const;
+  void backward(const dnnl::stream& s) const;
+
+ private:
+  // The weights (or their gradient) as one primitive wants them; a copy only if the layout differs.
+  struct WeightsView {
+    dnnl::memory::desc md;
+    Slot copy;  // invalid when md is the plain layout
+  };
+  WeightsView view_for(Builder& b, const dnnl::memory::desc& wanted) const;
+
+  dnnl::engine engine_;
+  Tensor in_, out_;
+  Slot weights_;
+  dnnl::memory::desc plain_md_;
+  WeightsView fwd_weights_, bwd_data_weights_, bwd_weights_grad_;
+  dnnl::convolution_forward::primitive_desc fwd_pd_;
+  dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
+  dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;
+  Call to_fwd_layout_, to_bwd_data_layout_, grad_to_plain_;
+  Call forward_, backward_data_, backward_weights_;
+};
+
+}  // namespace normlab
