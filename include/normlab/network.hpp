@@ -18,6 +18,11 @@ class NetworkBase {
  public:
   NetworkBase(const NetworkBase&) = delete;
   NetworkBase& operator=(const NetworkBase&) = delete;
+  virtual ~NetworkBase() = default;
+
+  // Run-time dispatch point for code that serves every network (the trainer, the CLI).
+  virtual void forward(Pass pass) const = 0;
+  virtual void backward() const = 0;
 
   int batch() const { return batch_; }
   StepCounter& counter() { return counter_; }
@@ -74,11 +79,11 @@ class Network : public NetworkBase {
     ops_.bind(arena_);
   }
 
-  void forward(Pass pass) const {
+  void forward(Pass pass) const override {
     convert_input();
     ops_.forward(stream_, pass);
   }
-  void backward() const { ops_.backward(stream_); }
+  void backward() const override { ops_.backward(stream_); }
 
   // The top-level ops, in order (for per-layer benchmarks).
   template <class F>

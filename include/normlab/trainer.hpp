@@ -1,0 +1,77 @@
+// The training loop: one step is batch assembly -> forward -> loss -> backward -> SGD update,
+// on memory that already exists. Evaluates after every epoch and keeps the run directory and
+// its checkpoint current, so a run can stop at any step and resume bit for bit.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "normlab/cifar10.hpp"
+#include "normlab/metrics.hpp"
+#include "normlab/network.hpp"
+#include "normlab/train_config.hpp"
+
+namespace normlab {
+
+// Where a run is: everything a checkpoint must carry besides the tensors.
+struct TrainingState {
+  int epoch = 0;  // epochs completed
+  int step = 0;   // steps completed in the epoch under way
+  double loss_sum = 0;  // of the epoch under way
+  long correct = 0;
+  long seen = 0;
+  double seconds = 0;
+  std::vector<EpochMetrics> history;
+};
+
+struct Evaluation {
+  double loss = 0;
+  double accuracy = 0;  // percent
+  std::vector<int> predictions;  // per evaluated image
+  std::vector<std::int64_t> confusion;  // classes x classes, row = actual
+};
+
+class Trainer {
+ public:
+  Trainer(const TrainConfig& config, const Cifar10& data);
+
+  NetworkBase& network() { return *net_; }
+  const ImageSet& train_set() const { return train_; }
+  const ImageSet& eval_set() const { return eval_; }
+  int steps_per_epoch() const { return steps_; }
+
+  // Trains until the last epoch or until a stop is requested (returns false then; the state
+  // says where it stopped). Calls on_epoch after each epoch's evaluation.
+  template <class OnEpoch>
+  bool run(TrainingState& state, OnEpoch&& on_epoch);
+
+  Evaluation evaluate();
+
+ private:
+  bool train_epoch(TrainingState& state);  // false: stopped mid-epoch
+  void forward_eval_batch(int first, int count);
+
+  TrainConfig config_;
+  ImageSet train_, eval_;
+  std::unique_ptr<NetworkBase> net_;
+  int steps_ = 0;
+  std::vector<int> order_, labels_, eval_indices_, predictions_;
+  std::vector<float> logits_sum_;
+};
+
+// SIGINT and SIGTERM ask the loop to stop after the current step.
+void install_stop_handlers();
+bool stop_requested();
+
+template <class OnEpoch>
+bool Trainer::run(TrainingState& state, OnEpoch&& on_epoch) {
+  while (state.epoch < config_.epochs) {
+    if (!train_epoch(state)) return false;
+    on_epoch(state);
+  }
+  return true;
+}
+
+}  // namespace normlab

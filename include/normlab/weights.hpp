@@ -1,0 +1,21 @@
+// A network's tensors by name, for the .npy export and import and for checkpoints.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "normlab/network.hpp"
+#include "normlab/tensor_view.hpp"
+
+namespace normlab {
+
+// Parameters then BatchNorm running statistics, in declaration order. Every tensor is stored
+// in PyTorch's plain layout, so the views point straight into the arena.
+std::vector<TensorView> weight_views(const NetworkBase& net);
+
+// FNV-1a over the parameters and running statistics: two runs that print the same hash ended
+// with the same weights, bit for bit.
+std::string weights_hash(const NetworkBase& net);
+
+}  // namespace normlab

@@ -1,0 +1,81 @@
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "commands.hpp"
+#include "normlab/atomic_file.hpp"
+#include "normlab/models.hpp"
+#include "normlab/report.hpp"
+#include "normlab/run_directory.hpp"
+
+namespace normlab::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Runs (or continues, or reuses when finished) one run of the comparison.
+void ensure_run(const TrainConfig& config, const Cifar10& data) {
+  const fs::path dir = config.out_dir;
+  if (fs::exists(dir / "summary.json")) {
+    std::fprintf(stderr, "normlab: %s is finished, reusing it\n", dir.c_str());
+    return;
+  }
+  const int code = train_run(config, fs::exists(dir / kCheckpointName), data);
+  if (code != 0) throw CLI::RuntimeError(code);
+}
+
+}  // namespace
+
+void add_compare_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "compare", "train BatchNorm, GroupNorm and LayerNorm with one recipe and compare them");
+  auto options = std::make_shared<RecipeOptions>();
+  options->add_to(*cmd);
+  auto seeds = std::make_shared<int>(1);
+  auto out = std::make_shared<std::string>();
+  auto norms = std::make_shared<std::vector<std::string>>(
+      std::vector<std::string>{"batch", "group", "layer"});
+  cmd->add_option("--seeds", *seeds, "runs per norm, seeds S, S+1, ... (mean +- std reported)")
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--norms", *norms, "which norms to compare")
+      ->check(CLI::IsMember({"batch", "group", "layer"}))
+      ->delimiter(',');
+  cmd->add_option("--out", *out, "directory for the runs and the comparison (default runs/compare-<net>)");
+  cmd->callback([cmd, options, seeds, out, norms] {
+    const TrainConfig base = options->apply(*cmd);
+    const fs::path dir = !out->empty() ? fs::path(*out) : fs::path("runs/compare-" + base.net);
+    const Cifar10 data = Cifar10::load(resolve_data_dir(base.data_dir));
+    std::vector<RunGroup> groups;
+    std::vector<CurveSeries> curves;
+    for (const auto& norm : *norms) {
+      RunGroup group{norm_display_name(norm), describe_network(base.net, norm).parameters, {}};
+      for (int k = 0; k < *seeds; ++k) {
+        TrainConfig config = base;
+        config.norm = norm;
+        config.seed = base.seed + std::uint64_t(k);
+        config.out_dir = (dir / fmt::format("{}-seed{}", norm, config.seed)).string();
+        ensure_run(config, data);
+        group.runs.push_back(read_metrics_json(fs::path(config.out_dir) / "metrics.json"));
+      }
+      // The curve shows the mean test accuracy over the seeds, epoch by epoch.
+      CurveSeries series{group.norm, {}};
+      for (std::size_t e = 0; e < group.runs.front().size(); ++e) {
+        double sum = 0;
+        for (const auto& run : group.runs) sum += run[e].test_accuracy;
+        series.values.push_back(sum / double(group.runs.size()));
+      }
+      curves.push_back(series);
+      groups.push_back(std::move(group));
+    }
+    const std::string title = fmt::format("{}: test accuracy per epoch{}", base.net,
+                                          *seeds > 1 ? fmt::format(" (mean of {} seeds)", *seeds) : "");
+    plot_comparison(dir / "comparison.png", curves, title, "test accuracy (%)");
+    const std::string table = comparison_table_markdown(groups);
+    write_file_atomically(dir / "comparison.md", std::as_bytes(std::span(table.data(), table.size())));
+    std::printf("%s", table.c_str());
+    std::fprintf(stderr, "normlab: comparison written to %s\n", (dir / "comparison.md").c_str());
+  });
+}
+
+}  // namespace normlab::cli

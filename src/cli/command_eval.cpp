@@ -1,0 +1,46 @@
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "normlab/atomic_file.hpp"
+#include "normlab/npy.hpp"
+#include "normlab/trainer.hpp"
+#include "normlab/weights.hpp"
+
+namespace normlab::cli {
+
+void add_eval_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "test loss and accuracy of exported or imported weights");
+  auto config = std::make_shared<TrainConfig>();
+  auto weights = std::make_shared<std::string>();
+  auto json_out = std::make_shared<std::string>();
+  cmd->add_option("--weights", *weights, "directory of .npy files with manifest.json")->required();
+  cmd->add_option("--net", config->net, "network: seed or s8")->check(CLI::IsMember({"seed", "s8"}));
+  cmd->add_option("--norm", config->norm, "normalisation: batch, group or layer")
+      ->check(CLI::IsMember({"batch", "group", "layer"}));
+  cmd->add_option("--batch-size", config->batch, "images per forward pass");
+  cmd->add_option("--threads", config->threads, "CPU threads");
+  cmd->add_flag("--tta", config->test_time_flip, "average with the mirror image");
+  cmd->add_option("--data", config->data_dir, "CIFAR-10 binary directory");
+  cmd->add_option("--json", *json_out, "also write the result to this JSON file");
+  cmd->callback([config, weights, json_out] {
+    config->validate();
+    const Cifar10 data = Cifar10::load(resolve_data_dir(config->data_dir));
+    Trainer trainer(*config, data);
+    import_weights(*weights, weight_views(trainer.network()));
+    const Evaluation e = trainer.evaluate();
+    const nlohmann::json result = {{"net", config->net},       {"norm", config->norm},
+                                   {"weights", *weights},      {"images", trainer.eval_set().count},
+                                   {"test_loss", e.loss},      {"test_accuracy", e.accuracy},
+                                   {"tta", config->test_time_flip}};
+    std::printf("%s\n", result.dump(2).c_str());
+    if (!json_out->empty()) {
+      const std::string text = result.dump(2) + "\n";
+      write_file_atomically(*json_out, std::as_bytes(std::span(text.data(), text.size())));
+    }
+  });
+}
+
+}  // namespace normlab::cli

@@ -1,0 +1,54 @@
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "commands.hpp"
+#include "normlab/models.hpp"
+
+namespace normlab::cli {
+
+namespace {
+// 35504 -> "35,504", as torchsummary prints counts.
+std::string with_commas(long n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+}  // namespace
+
+void add_summary_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("summary", "layers, output shapes, parameters and the memory plan");
+  auto net = std::make_shared<std::string>("seed");
+  auto norm = std::make_shared<std::string>("batch");
+  auto batch = std::make_shared<int>(128);
+  cmd->add_option("--net", *net, "network: seed or s8")->check(CLI::IsMember({"seed", "s8"}));
+  cmd->add_option("--norm", *norm, "normalisation: batch, group or layer")
+      ->check(CLI::IsMember({"batch", "group", "layer"}));
+  cmd->add_option("--batch-size", *batch, "batch the arena is planned for")->check(CLI::Range(1, 4096));
+  cmd->callback([net, norm, batch] {
+    const NetworkDescription d = describe_network(*net, *norm);
+    const std::string rule(64, '-');
+    std::printf("%s\n%-22s %-22s %12s %10s\n%s\n", rule.c_str(), "Layer (type)", "Output Shape",
+                "Param #", "MFLOP/img", rule.c_str());
+    int index = 0;
+    for (const auto& l : d.layers)
+      std::printf("%-22s %-22s %12s %10.2f\n", fmt::format("{}-{}", l.kind, ++index).c_str(),
+                  fmt::format("[-1, {}, {}, {}]", l.output.c, l.output.h, l.output.w).c_str(),
+                  with_commas(l.parameters).c_str(), l.flops / 1e6);
+    std::printf("%s\nTotal params: %s\nTrainable params: %s\nForward MFLOP per image: %.2f\n%s\n",
+                rule.c_str(), with_commas(d.parameters).c_str(),
+                with_commas(d.parameters).c_str(), d.flops / 1e6, rule.c_str());
+    const auto network = make_network(*net, *norm, *batch);
+    const MemoryPlan& plan = network->arena().plan();
+    std::printf("Arena for batch %d (one allocation):\n", *batch);
+    for (std::size_t r = 0; r < plan.bytes.size(); ++r)
+      std::printf("  %-24s %10.2f MiB\n", std::string(region_name(Region(r))).c_str(),
+                  double(plan.bytes[r]) / (1 << 20));
+    std::printf("  %-24s %10.2f MiB\n%s\n", "total", double(plan.total()) / (1 << 20), rule.c_str());
+  });
+}
+
+}  // namespace normlab::cli

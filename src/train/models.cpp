@@ -1,0 +1,44 @@
+#include "normlab/models.hpp"
+
+#include "normlab/error.hpp"
+#include "normlab/nets.hpp"
+
+namespace normlab {
+
+namespace {
+// Calls f.template operator()<Net>() for the network the names choose.
+template <class F>
+auto with_network(const std::string& net, const std::string& norm, F&& f) {
+  if (net == "seed") {
+    if (norm == "batch") return f.template operator()<SeedNet<BatchNorm>>();
+    if (norm == "group") return f.template operator()<SeedNet<SeedGroupNorm>>();
+    if (norm == "layer") return f.template operator()<SeedNet<LayerNorm>>();
+  } else if (net == "s8") {
+    if (norm == "batch") return f.template operator()<S8Net<BatchNorm>>();
+    if (norm == "group") return f.template operator()<S8Net<SeedGroupNorm>>();
+    if (norm == "layer") return f.template operator()<S8Net<LayerNorm>>();
+  }
+  throw UsageError("unknown network '" + net + "' with norm '" + norm + "'");
+}
+}  // namespace
+
+std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm, int batch) {
+  return with_network(net, norm, [&]<class Net>() -> std::unique_ptr<NetworkBase> {
+    return std::make_unique<Network<Net>>(batch);
+  });
+}
+
+NetworkDescription describe_network(const std::string& net, const std::string& norm) {
+  return with_network(net, norm, []<class Net>() {
+    return NetworkDescription{{Net::layers.begin(), Net::layers.end()}, Net::parameters, Net::flops};
+  });
+}
+
+std::string norm_display_name(const std::string& norm) {
+  if (norm == "batch") return "BatchNorm";
+  if (norm == "group") return "GroupNorm";
+  if (norm == "layer") return "LayerNorm";
+  return norm;
+}
+
+}  // namespace normlab

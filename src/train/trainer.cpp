@@ -1,0 +1,165 @@
+#include "normlab/trainer.hpp"
+
+#include <omp.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+
+#include "normlab/error.hpp"
+#include "normlab/loss.hpp"
+#include "normlab/models.hpp"
+#include "normlab/optimizer.hpp"
+#include "normlab/progress.hpp"
+#include "normlab/schedule.hpp"
+
+namespace normlab {
+
+namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop = true; }
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Mirrors every image of a planar NCHW batch left to right (test-time augmentation).
+void mirror_batch(float* images, int count, Shape s) {
+#pragma omp parallel for schedule(static)
+  for (long row = 0; row < long(count) * s.c * s.h; ++row) {
+    float* r = images + row * s.w;
+    for (int x = 0; x < s.w / 2; ++x) std::swap(r[x], r[s.w - 1 - x]);
+  }
+}
+}  // namespace
+
+void install_stop_handlers() {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+}
+bool stop_requested() { return g_stop.load(); }
+
+Trainer::Trainer(const TrainConfig& config, const Cifar10& data) : config_(config) {
+  config_.validate();
+  // Fixed thread count and no dynamic adjustment: oneDNN's CPU primitives are then
+  // deterministic run to run.
+  omp_set_dynamic(0);
+  omp_set_num_threads(config_.threads);
+
+  const ImageSet& all = data.train();
+  train_ = all.first(all.count - config_.holdout);
+  eval_ = config_.holdout > 0 ? all.last(config_.holdout) : data.test();
+  if (config_.limit > 0) train_ = train_.first(config_.limit);
+  steps_ = train_.count / config_.batch;  // a static graph runs full batches only
+  if (steps_ == 0)
+    throw UsageError("the training set (" + std::to_string(train_.count) +
+                     " images) is smaller than one batch of " + std::to_string(config_.batch));
+
+  net_ = make_network(config_.net, config_.norm, config_.batch);
+  net_->initialise(config_.seed);
+  order_.resize(std::size_t(train_.count));
+  labels_.resize(std::size_t(config_.batch));
+  eval_indices_.resize(std::size_t(config_.batch));
+  predictions_.resize(std::size_t(eval_.count));
+  logits_sum_.resize(std::size_t(config_.batch) * net_->classes());
+}
+
+bool Trainer::train_epoch(TrainingState& state) {
+  const int epoch = state.epoch;
+  const int batch = config_.batch;
+  const long total_steps = long(steps_) * config_.epochs;
+  shuffled_order(config_.seed, epoch, train_.count, order_.data());
+  Progress progress(config_.net + "/" + config_.norm, config_.epochs);
+  progress.start_epoch(epoch + 1, steps_);
+  const SgdConfig sgd{config_.momentum, config_.nesterov, config_.weight_decay};
+  const ChannelNormalisation normalisation;
+  NetworkBase& net = *net_;
+  double started = now() - state.seconds;
+  float lr = config_.learning_rate;
+
+  for (; state.step < steps_; ++state.step) {
+    const long global_step = long(epoch) * steps_ + state.step;
+    assemble_batch(train_, order_.data() + long(state.step) * batch, batch, &config_.augment,
+                   normalisation, config_.seed, epoch, net.input(), labels_.data());
+    net.counter() = {config_.seed, epoch, global_step};
+    net.forward(Pass::train);
+    const LossResult r = softmax_cross_entropy(net.logits(), labels_.data(), batch, net.classes(),
+                                               config_.label_smoothing, net.logits_grad(), nullptr);
+    net.backward();
+    lr = learning_rate_at(config_.schedule, config_.learning_rate, global_step, total_steps);
+    sgd_step(net, sgd, lr);
+
+    state.loss_sum += r.loss_sum;
+    state.correct += r.correct;
+    state.seen += batch;
+    const double elapsed = now() - started;
+    progress.step(state.step + 1, state.loss_sum / state.seen, 100.0 * state.correct / state.seen,
+                  state.seen / elapsed);
+    if (stop_requested()) {
+      ++state.step;
+      state.seconds = elapsed;
+      return false;
+    }
+  }
+
+  const Evaluation e = evaluate();
+  EpochMetrics m;
+  m.epoch = epoch + 1;
+  m.learning_rate = lr;
+  m.train_loss = state.loss_sum / state.seen;
+  m.train_accuracy = 100.0 * state.correct / state.seen;
+  m.test_loss = e.loss;
+  m.test_accuracy = e.accuracy;
+  m.seconds = now() - started;
+  progress.end_epoch(m);
+  state.history.push_back(m);
+  state.epoch = epoch + 1;
+  state.step = 0;
+  state.loss_sum = 0;
+  state.correct = 0;
+  state.seen = 0;
+  state.seconds = 0;
+  return true;
+}
+
+void Trainer::forward_eval_batch(int first, int count) {
+  NetworkBase& net = *net_;
+  const ChannelNormalisation normalisation;
+  // Consecutive images; the rows past `count` in the last batch hold stale images and are
+  // ignored (evaluation treats every image on its own).
+  for (int j = 0; j < count; ++j) eval_indices_[std::size_t(j)] = first + j;
+  assemble_batch(eval_, eval_indices_.data(), count, nullptr, normalisation, config_.seed, 0, net.input(),
+                 labels_.data());
+  net.forward(Pass::eval);
+  const long n = long(config_.batch) * net.classes();
+  std::memcpy(logits_sum_.data(), net.logits(), std::size_t(n) * sizeof(float));
+  if (config_.test_time_flip) {
+    mirror_batch(net.input(), count, {3, kImageSide, kImageSide});
+    net.forward(Pass::eval);
+    for (long i = 0; i < n; ++i) logits_sum_[std::size_t(i)] = 0.5f * (logits_sum_[std::size_t(i)] + net.logits()[i]);
+  }
+}
+
+Evaluation Trainer::evaluate() {
+  const int classes = net_->classes();
+  Evaluation e;
+  e.confusion.assign(std::size_t(classes) * classes, 0);
+  long correct = 0;
+  for (int first = 0; first < eval_.count; first += config_.batch) {
+    const int count = std::min(config_.batch, eval_.count - first);
+    forward_eval_batch(first, count);
+    const LossResult r = softmax_cross_entropy(logits_sum_.data(), labels_.data(), count, classes,
+                                               0.f, nullptr, predictions_.data() + first);
+    e.loss += r.loss_sum;
+    correct += r.correct;
+    for (int j = 0; j < count; ++j)
+      ++e.confusion[std::size_t(labels_[std::size_t(j)]) * classes + predictions_[std::size_t(first + j)]];
+  }
+  e.loss /= eval_.count;
+  e.accuracy = 100.0 * correct / eval_.count;
+  e.predictions = predictions_;
+  return e;
+}
+
+}  // namespace normlab
