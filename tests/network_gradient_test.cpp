@@ -1,0 +1,179 @@
+// Whole networks: the gradient of the real loss through every layer, parameter counts of the
+// declared nets at run time, and that SGD can overfit one small batch.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <omp.h>
+
+#include "normlab/loss.hpp"
+#include "normlab/nets.hpp"
+#include "normlab/network.hpp"
+#include "normlab/optimizer.hpp"
+
+namespace normlab {
+namespace {
+
+// Shaped like the real nets, at 8x8: conv-ReLU-norm-dropout blocks, a 1x1 transition, max pool,
+// a residual block, global average pooling and a 1x1 classifier.
+template <class Norm>
+using TinyNet = Chain<Input<3, 8, 8>,
+    Conv3x3<8>, Relu, Norm, Dropout<10>,
+    Conv3x3<8>, Relu, Norm, Dropout<10>,
+    Conv1x1<8>, MaxPool2,
+    Residual<Conv3x3<8>, Norm, Relu>,
+    GlobalAvgPool, Conv1x1<10>>;
+
+constexpr int kClasses = 10;
+
+// Thousands of tiny forwards: on a shared 2-core machine, OpenMP's spinning workers make them
+// hundreds of times slower than one thread. The maths is the same.
+const int kOneThread = (omp_set_num_threads(1), 1);
+
+template <class Net>
+struct Batch {
+  std::vector<float> images;
+  std::vector<int> labels;
+  explicit Batch(int n, unsigned seed) : labels(std::size_t(n)) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    images.resize(std::size_t(n) * Net::input.size());
+    for (auto& x : images) x = u(rng);
+    for (int i = 0; i < n; ++i) labels[i] = int(rng() % kClasses);
+  }
+};
+
+template <class Net>
+double mean_loss(Network<Net>& net, const std::vector<int>& labels, bool with_grad) {
+  net.forward(Pass::train);
+  const auto r = softmax_cross_entropy(net.logits(), labels.data(), net.batch(), kClasses, 0.f,
+                                       with_grad ? net.logits_grad() : nullptr, nullptr);
+  return r.loss_sum / net.batch();
+}
+
+template <class Norm>
+void expect_network_gradient_matches_finite_differences() {
+  using Net = TinyNet<Norm>;
+  Network<Net> net(4);
+  net.initialise(21);
+  net.counter() = {3, 0, 7};  // one dropout mask for every forward below
+  // Norm scales and shifts away from their 1/0 initialisation, so their gradients are generic.
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-0.3f, 0.3f);
+  for (const auto& p : net.parameter_table()) {
+    if (p.torch_shape.size() != 1) continue;
+    auto v = net.read(p);
+    for (auto& x : v) x += u(rng);
+    net.write(p, v);
+  }
+  const Batch<Net> batch(4, 17);
+  std::copy(batch.images.begin(), batch.images.end(), net.input());
+
+  mean_loss(net, batch.labels, true);
+  net.backward();
+  const std::vector<float> analytic(net.gradients().begin(), net.gradients().end());
+
+  // Central difference of the mean loss in parameter i, with the step float actually took.
+  float* w = net.parameters().data();
+  auto numeric_gradient = [&](std::size_t i, double eps) {
+    const float saved = w[i];
+    w[i] = float(saved + eps);
+    const double up = mean_loss(net, batch.labels, false);
+    const double h_up = double(w[i]) - saved;
+    w[i] = float(saved - eps);
+    const double down = mean_loss(net, batch.labels, false);
+    const double h_down = saved - double(w[i]);
+    w[i] = saved;
+    return (up - down) / (h_up + h_down);
+  };
+
+  // A sample of every tensor: up to 8 elements spread over it. Thousands of ReLU units make
+  // the loss kinked at the scale of any usable step (a unit crossing zero biases a difference
+  // by up to ~5e-3 for one element), and float32 logits add ~1e-7 of noise, so single elements
+  // are not compared; each tensor's sample is, as a vector. The layer tests check each backward
+  // tightly; a missing term, factor or sign anywhere in the chain still fails here.
+  const double eps = 1e-3;
+  double diff2_all = 0, ref2_all = 0;
+  for (const auto& p : net.parameter_table()) {
+    const std::size_t offset = p.slot.offset / sizeof(float), n = p.slot.bytes / sizeof(float);
+    double diff2 = 0, ref2 = 0;
+    for (std::size_t k = 0; k < std::min<std::size_t>(n, 8); ++k) {
+      const std::size_t i = offset + (k * 7919) % n;
+      const double numeric = numeric_gradient(i, eps);
+      diff2 += std::pow(analytic[i] - numeric, 2);
+      ref2 += numeric * numeric;
+    }
+    EXPECT_LE(std::sqrt(diff2), 0.1 * std::sqrt(ref2) + 2e-3) << p.name;
+    diff2_all += diff2;
+    ref2_all += ref2;
+  }
+  ASSERT_GT(ref2_all, 0);
+  EXPECT_LT(std::sqrt(diff2_all / ref2_all), 0.05) << "relative error over all sampled elements";
+}
+
+TEST(NetworkGradient, BatchNormNetworkMatchesFiniteDifferencesOfTheMeanLoss) {
+  expect_network_gradient_matches_finite_differences<BatchNorm>();
+}
+
+TEST(NetworkGradient, GroupNormNetworkMatchesFiniteDifferencesOfTheMeanLoss) {
+  expect_network_gradient_matches_finite_differences<GroupNorm<2>>();
+}
+
+TEST(NetworkGradient, LayerNormNetworkMatchesFiniteDifferencesOfTheMeanLoss) {
+  expect_network_gradient_matches_finite_differences<LayerNorm>();
+}
+
+// ---- Parameter counts at run time ---------------------------------------------------------
+
+TEST(NetworkParameters, SeedNetHasTheSeeds35504ParametersForEveryNorm) {
+  EXPECT_EQ(Network<SeedNet<BatchNorm>>(2).parameter_count(), 35'504);
+  EXPECT_EQ(Network<SeedNet<SeedGroupNorm>>(2).parameter_count(), 35'504);
+  EXPECT_EQ(Network<SeedNet<LayerNorm>>(2).parameter_count(), 35'504);
+}
+
+TEST(NetworkParameters, S8NetRuntimeCountEqualsItsCompileTimeCount) {
+  EXPECT_EQ(Network<S8Net<BatchNorm>>(2).parameter_count(), S8Net<BatchNorm>::parameters);
+  EXPECT_EQ(Network<S8Net<LayerNorm>>(2).parameter_count(), S8Net<LayerNorm>::parameters);
+}
+
+TEST(NetworkParameters, ParameterBlockHoldsExactlyTheTableEntries) {
+  Network<SeedNet<BatchNorm>> net(2);
+  std::size_t floats = 0;
+  for (const auto& p : net.parameter_table()) floats += p.slot.bytes / sizeof(float);
+  EXPECT_EQ(floats, 35'504u);
+  EXPECT_GE(net.parameters().size(), floats);  // plus alignment padding between tensors
+  EXPECT_EQ(net.gradients().size(), net.parameters().size());
+  EXPECT_EQ(net.momentum().size(), net.parameters().size());
+}
+
+// ---- Training ------------------------------------------------------------------------------
+
+template <class Norm>
+void expect_sgd_overfits_one_batch() {
+  using Net = TinyNet<Norm>;
+  Network<Net> net(8);
+  net.initialise(1);
+  const Batch<Net> batch(8, 99);
+  std::copy(batch.images.begin(), batch.images.end(), net.input());
+  double first = 0, last = 0;
+  for (int step = 0; step < 30; ++step) {
+    net.counter().step = step;
+    last = mean_loss(net, batch.labels, true);
+    if (step == 0) first = last;
+    net.backward();
+    sgd_step(net, {}, 0.05f);
+  }
+  // Chance level is ln 10 = 2.30; a working backward pass memorises 8 images quickly.
+  EXPECT_NEAR(first, std::log(10.0), 0.5);
+  EXPECT_LT(last, 0.4 * first) << "loss went from " << first << " to " << last;
+}
+
+TEST(NetworkTraining, SgdOverfitsOneBatchWithBatchNorm) { expect_sgd_overfits_one_batch<BatchNorm>(); }
+TEST(NetworkTraining, SgdOverfitsOneBatchWithGroupNorm) { expect_sgd_overfits_one_batch<GroupNorm<2>>(); }
+TEST(NetworkTraining, SgdOverfitsOneBatchWithLayerNorm) { expect_sgd_overfits_one_batch<LayerNorm>(); }
+
+}  // namespace
+}  // namespace normlab
