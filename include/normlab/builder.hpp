@@ -67,6 +67,10 @@ class Builder {
 
   // "conv" -> "conv1", "conv2", ...: names that read like the network's declaration.
   std::string next_name(const std::string& kind);
+  int count_of(const std::string& kind) const {
+    auto it = name_counts_.find(kind);
+    return it == name_counts_.end() ? 0 : it->second;
+  }
 
   Slot add_parameter(const std::string& name, std::vector<std::int64_t> torch_shape,
                      const dnnl::memory::desc& stored, bool decay, Init init);

@@ -11,7 +11,8 @@ DropoutOp::DropoutOp(Builder& b, const Tensor& in, Config config)
   out_ = b.make_activation(in.shape, in.has_grad());
   count_ = long(b.batch()) * in.shape.size();
   mask_slot_ = b.arena().reserve(Region::saved, std::size_t(count_));
-  layer_id_ = std::stoi(b.next_name("dropout").substr(7));
+  layer_id_ = b.count_of("dropout");
+  b.next_name("dropout");
 }
 
 void DropoutOp::bind(const Arena& arena) {

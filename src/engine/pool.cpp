@@ -30,18 +30,14 @@ void PoolOp::bind(const Arena& arena) {
   std::vector<std::pair<int, dnnl::memory>> fwd_args{{DNNL_ARG_SRC, mem(in_.md, in_.value)},
                                                      {DNNL_ARG_DST, mem(out_.md, out_.value)},
                                                      {DNNL_ARG_SCRATCHPAD, scratch}};
-  std::vector<std::pair<int, dnnl::memory>> bwd_args{{DNNL_ARG_DIFF_DST, mem(out_.md, out_.grad)},
-                                                     {DNNL_ARG_SCRATCHPAD, scratch}};
-  if (workspace_.valid()) {
-    const auto ws = mem(fwd_pd_.workspace_desc(), workspace_);
-    fwd_args.push_back({DNNL_ARG_WORKSPACE, ws});
-    bwd_args.push_back({DNNL_ARG_WORKSPACE, ws});
-  }
+  if (workspace_.valid()) fwd_args.push_back({DNNL_ARG_WORKSPACE, mem(fwd_pd_.workspace_desc(), workspace_)});
   forward_ = Call(dnnl::pooling_forward(fwd_pd_), fwd_args);
-  if (in_.has_grad()) {
-    bwd_args.push_back({DNNL_ARG_DIFF_SRC, mem(in_.md, in_.grad)});
-    backward_ = Call(dnnl::pooling_backward(bwd_pd_), bwd_args);
-  }
+  if (!in_.has_grad()) return;  // pooling the network input: nothing to propagate
+  std::vector<std::pair<int, dnnl::memory>> bwd_args{{DNNL_ARG_DIFF_DST, mem(out_.md, out_.grad)},
+                                                     {DNNL_ARG_DIFF_SRC, mem(in_.md, in_.grad)},
+                                                     {DNNL_ARG_SCRATCHPAD, scratch}};
+  if (workspace_.valid()) bwd_args.push_back({DNNL_ARG_WORKSPACE, mem(fwd_pd_.workspace_desc(), workspace_)});
+  backward_ = Call(dnnl::pooling_backward(bwd_pd_), bwd_args);
 }
 
 }  // namespace normlab
