@@ -1,0 +1,209 @@
+// Per-layer and whole-step benchmarks, generated from the network declarations: for every
+// network type below and every top-level layer in its Net::layers, one forward and one backward
+// benchmark, named "<net>/<norm>/<i>-<kind>/{forward,backward}" (i is 1-based, as in
+// `normlab summary`), plus "<net>/<norm>/train_step" and "<net>/<norm>/eval_step".
+// Adding a layer to a declaration adds its benchmarks; nothing here lists layers.
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "normlab/loss.hpp"
+#include "normlab/nets.hpp"
+#include "normlab/network.hpp"
+#include "normlab/optimizer.hpp"
+
+namespace normlab {
+namespace {
+
+constexpr int kBatch = 128;
+
+// FP32 FMA peak of the machine's two cores, as measured in /work/shared/DESIGN.md
+// ("Facts about the environment": "FP32 FMA peak about 450 GFLOP/s").
+constexpr double kPeakFlops = 450e9;
+
+// NORMLAB_THREADS (default 2) before any benchmark runs: oneDNN's OpenMP runtime reads it.
+const int kThreads = [] {
+  int threads = 2;
+  if (const char* env = std::getenv("NORMLAB_THREADS"); env != nullptr && std::atoi(env) > 0)
+    threads = std::atoi(env);
+  omp_set_num_threads(threads);
+  return threads;
+}();
+
+// One network alive at a time (benchmarks run in registration order, so each network is built
+// once); a new type replaces the old one, which bounds memory to one arena.
+struct LiveNetwork {
+  const std::type_info* type = nullptr;
+  std::unique_ptr<NetworkBase> net;
+  std::vector<int> labels;
+};
+LiveNetwork& live() {
+  static LiveNetwork l;
+  return l;
+}
+
+// Built, initialised, with a realistic input and one full training step already run, so every
+// op's backward has the statistics its forward saves.
+template <class Net>
+Network<Net>& network() {
+  LiveNetwork& l = live();
+  if (l.type != &typeid(Net)) {
+    l.net.reset();
+    l.type = nullptr;
+    auto net = std::make_unique<Network<Net>>(kBatch);
+    net->initialise(1);
+    float* x = net->input();
+    const long n = long(kBatch) * Net::input.size();
+    for (long i = 0; i < n; ++i)  // deterministic values of about unit scale
+      x[i] = float(int((i * 2654435761u) >> 7 & 1023) - 512) / 256.f;
+    l.labels.resize(kBatch);
+    for (int i = 0; i < kBatch; ++i) l.labels[i] = int((i * 7919u) % unsigned(net->classes()));
+    net->forward(Pass::train);
+    softmax_cross_entropy(net->logits(), l.labels.data(), kBatch, net->classes(), 0.f,
+                          net->logits_grad(), nullptr);
+    net->backward();
+    dnnl::stream(net->stream()).wait();
+    l.net = std::move(net);
+    l.type = &typeid(Net);
+  }
+  return static_cast<Network<Net>&>(*l.net);
+}
+
+// Plain numbers rather than benchmark's kIsRate counters (which print "GFLOP/s=3.9/s"): the
+// loop's own wall time, measured around it, is the real time benchmark reports.
+class WallClock {
+ public:
+  WallClock() : start_(std::chrono::steady_clock::now()) {}
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+void set_rates(benchmark::State& state, double seconds, double flops_per_image) {
+  const double images = double(state.iterations()) * kBatch;
+  state.SetItemsProcessed(static_cast<std::int64_t>(images));
+  if (seconds <= 0) return;
+  state.counters["images/s"] = images / seconds;
+  if (flops_per_image > 0) {
+    const double flops_per_second = images * flops_per_image / seconds;
+    state.counters["GFLOP/s"] = flops_per_second / 1e9;
+    state.counters["%peak"] = 100 * flops_per_second / kPeakFlops;
+  }
+}
+
+// Convolutions (and residual bodies, which are convolutions with a norm and a ReLU) compute two
+// products backward, the data gradient and the weight gradient, each as costly as forward:
+// count 2x forward. (The first convolution has no data gradient, so its figure is nominal.)
+// Element-wise layers are counted at 1x forward either way; they are memory bound.
+double backward_flops(const LayerInfo& l) {
+  const bool conv_like = l.kind.starts_with("Conv") || l.kind == "Residual";
+  return (conv_like ? 2.0 : 1.0) * l.flops;
+}
+
+template <class Net>
+void time_layer(benchmark::State& state, int index, bool backward) {
+  Network<Net>& net = network<Net>();
+  dnnl::stream s = net.stream();  // a handle: copies share the stream
+  std::function<void()> run;
+  int k = 0;
+  net.for_each_op([&](auto& op) {
+    if (k++ != index) return;
+    if (backward)
+      run = [&op, &s] { op.backward(s); };
+    else
+      run = [&op, &s] { op.forward(s, Pass::train); };
+  });
+  if (!run) {
+    state.SkipWithError("layer index past the network's ops");
+    return;
+  }
+  run();  // warm caches and lazily created scratch
+  s.wait();
+  const WallClock clock;
+  for (auto _ : state) {
+    run();
+    s.wait();
+  }
+  const double seconds = clock.seconds();
+  const LayerInfo& l = Net::layers[index];
+  set_rates(state, seconds, backward ? backward_flops(l) : l.flops);
+}
+
+template <class Net>
+void time_train_step(benchmark::State& state) {
+  Network<Net>& net = network<Net>();
+  const std::vector<int>& labels = live().labels;
+  const SgdConfig sgd{};
+  dnnl::stream s = net.stream();
+  const WallClock clock;
+  for (auto _ : state) {
+    net.forward(Pass::train);
+    const LossResult loss = softmax_cross_entropy(net.logits(), labels.data(), kBatch,
+                                                  net.classes(), 0.f, net.logits_grad(), nullptr);
+    benchmark::DoNotOptimize(loss.loss_sum);
+    net.backward();
+    sgd_step(net, sgd, 1e-3f);  // small: the weights stay sane however long the benchmark runs
+    s.wait();
+  }
+  set_rates(state, clock.seconds(), 0);
+}
+
+template <class Net>
+void time_eval_step(benchmark::State& state) {
+  Network<Net>& net = network<Net>();
+  dnnl::stream s = net.stream();
+  const WallClock clock;
+  for (auto _ : state) {
+    net.forward(Pass::eval);
+    s.wait();
+    benchmark::DoNotOptimize(net.logits());
+  }
+  set_rates(state, clock.seconds(), 0);
+}
+
+template <class Net>
+void register_network(std::string_view net_name, std::string_view norm_name) {
+  const std::string prefix = fmt::format("{}/{}/", net_name, norm_name);
+  for (int i = 0; i < Net::depth; ++i) {
+    const std::string layer = fmt::format("{}{:02}-{}/", prefix, i + 1, Net::layers[i].kind);
+    for (const bool backward : {false, true})
+      benchmark::RegisterBenchmark((layer + (backward ? "backward" : "forward")).c_str(),
+                                   [i, backward](benchmark::State& s) { time_layer<Net>(s, i, backward); })
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+  }
+  benchmark::RegisterBenchmark((prefix + "train_step").c_str(), time_train_step<Net>)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark((prefix + "eval_step").c_str(), time_eval_step<Net>)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+}
+
+// The six networks of the study; their layers come from the declarations in nets.hpp.
+const bool kRegistered = [] {
+  register_network<SeedNet<BatchNorm>>("seed", "batch");
+  register_network<SeedNet<SeedGroupNorm>>("seed", "group");
+  register_network<SeedNet<LayerNorm>>("seed", "layer");
+  register_network<S8Net<BatchNorm>>("s8", "batch");
+  register_network<S8Net<SeedGroupNorm>>("s8", "group");
+  register_network<S8Net<LayerNorm>>("s8", "layer");
+  return true;
+}();
+
+}  // namespace
+}  // namespace normlab
