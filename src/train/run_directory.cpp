@@ -16,36 +16,15 @@ namespace normlab {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// Epoch metrics in checkpoints, with the same keys as metrics.json.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EpochMetrics, epoch, learning_rate, train_loss, train_accuracy,
+                                   test_loss, test_accuracy, seconds)
+
 namespace {
 
 void write_json(const fs::path& file, const json& j) {
   const std::string text = j.dump(2) + "\n";
   write_file_atomically(file, std::as_bytes(std::span(text.data(), text.size())));
-}
-
-json metrics_to_json(const std::vector<EpochMetrics>& history) {
-  json a = json::array();
-  for (const auto& m : history)
-    a.push_back({{"epoch", m.epoch}, {"learning_rate", m.learning_rate}, {"train_loss", m.train_loss},
-                 {"train_accuracy", m.train_accuracy}, {"test_loss", m.test_loss},
-                 {"test_accuracy", m.test_accuracy}, {"seconds", m.seconds}});
-  return a;
-}
-
-std::vector<EpochMetrics> metrics_from_json(const json& a) {
-  std::vector<EpochMetrics> history;
-  for (const auto& e : a) {
-    EpochMetrics m;
-    e.at("epoch").get_to(m.epoch);
-    e.at("learning_rate").get_to(m.learning_rate);
-    e.at("train_loss").get_to(m.train_loss);
-    e.at("train_accuracy").get_to(m.train_accuracy);
-    e.at("test_loss").get_to(m.test_loss);
-    e.at("test_accuracy").get_to(m.test_accuracy);
-    e.at("seconds").get_to(m.seconds);
-    history.push_back(m);
-  }
-  return history;
 }
 
 std::span<const std::byte> bytes_of(std::span<const float> s) { return std::as_bytes(s); }
@@ -96,7 +75,7 @@ void save_training_checkpoint(const fs::path& file, const TrainConfig& config,
                {"state",
                 {{"epoch", state.epoch}, {"step", state.step}, {"loss_sum", state.loss_sum},
                  {"correct", state.correct}, {"seen", state.seen}, {"seconds", state.seconds}}},
-               {"history", metrics_to_json(state.history)},
+               {"history", state.history},
                {"tensors", tensor_table(net)},
                {"weights_hash", weights_hash(net)}};
   const CheckpointBlob blobs[] = {{"parameters", bytes_of(net.parameters())},
@@ -130,7 +109,7 @@ TrainingState load_training_checkpoint(const fs::path& file, const TrainConfig& 
     s.at("correct").get_to(state.correct);
     s.at("seen").get_to(state.seen);
     s.at("seconds").get_to(state.seconds);
-    state.history = metrics_from_json(meta.at("history"));
+    meta.at("history").get_to(state.history);
   } catch (const json::exception& e) {
     throw Error(where + "checkpoint metadata is incomplete: " + e.what());
   }
