@@ -61,9 +61,13 @@ class Trainer {
   std::vector<float> logits_sum_;
 };
 
-// SIGINT and SIGTERM ask the loop to stop after the current step.
+// SIGINT and SIGTERM ask the loop to stop after the current step. request_stop() does the same
+// from code (a step finishes, then run() returns false, so a run that is stopped before it
+// starts trains exactly one step); clear_stop() withdraws the request so run() can continue.
 void install_stop_handlers();
 bool stop_requested();
+void request_stop();
+void clear_stop();
 
 template <class OnEpoch>
 bool Trainer::run(TrainingState& state, OnEpoch&& on_epoch) {

@@ -11,8 +11,10 @@ namespace fs = std::filesystem;
 
 int train_run(TrainConfig config, bool resume, const Cifar10& data) {
   const fs::path dir = config.out_dir;
-  if (!resume) start_run_directory(dir, config);
+  // The Trainer first: a configuration it refuses (say, a --limit below one batch) must not
+  // leave behind a run directory that then blocks --out and cannot be resumed.
   Trainer trainer(config, data);
+  if (!resume) start_run_directory(dir, config);
   TrainingState state;
   if (resume) {
     state = load_training_checkpoint(dir / kCheckpointName, config, trainer.network());

@@ -23,6 +23,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports `normlab frobnicate` as "A subcommand is required": name what was typed.
+    if (argc > 1 && argv[1][0] != '-' &&
+        app.get_subcommands([&](CLI::App* c) { return c->check_name(argv[1]); }).empty()) {
+      std::fprintf(stderr, "normlab: error: unknown command '%s' (see normlab --help)\n", argv[1]);
+      return 2;
+    }
     std::fprintf(stderr, "normlab: error: %s (see normlab --help)\n", e.what());
     return 2;
   } catch (const normlab::Error& e) {

@@ -39,6 +39,8 @@ void install_stop_handlers() {
   std::signal(SIGTERM, on_stop_signal);
 }
 bool stop_requested() { return g_stop.load(); }
+void request_stop() { g_stop = true; }
+void clear_stop() { g_stop = false; }
 
 Trainer::Trainer(const TrainConfig& config, const Cifar10& data) : config_(config) {
   config_.validate();
@@ -103,6 +105,9 @@ bool Trainer::train_epoch(TrainingState& state) {
     }
   }
 
+  // The rate of the epoch's last step, also when a resumed run had no step left to take here.
+  lr = learning_rate_at(config_.schedule, config_.learning_rate, long(epoch) * steps_ + steps_ - 1,
+                        total_steps);
   const Evaluation e = evaluate();
   EpochMetrics m;
   m.epoch = epoch + 1;

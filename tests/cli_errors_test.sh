@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# The command line's contract at its boundaries: every refusal exits 2 with exactly one line on
+# stderr ("normlab: error: ...") naming the problem, and leaves what it refused untouched;
+# --help, --version and summary answer. Needs no real data: the "dataset" is six sparse
+# full-size files of zero bytes (valid records, all label 0), a tiny training on it makes a
+# real run directory and weights export to break.
+# Usage: cli_errors_test.sh NORMLAB_BINARY [TEMP_ROOT]
+set -uo pipefail
+
+normlab="$(realpath "$1")"
+tmp="$(mktemp -d "${2:-${TMPDIR:-/tmp}}/normlab_cli_errors.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+unset NORMLAB_DATA  # only --data decides where the data is
+cd "$tmp" || exit 1
+
+failures=0
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; failures=$((failures + 1)); }
+
+# expect_error DESCRIPTION 'P1|P2...' -- ARGS...: exit code 2, one stderr line starting with
+# "normlab: error:" that matches every one of the '|'-separated (case-insensitive) patterns.
+expect_error() {
+  local what="$1" patterns="$2"; shift 3
+  local rc=0
+  "$normlab" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  local lines
+  lines=$(wc -l <"$tmp/err")
+  local problem=""
+  [ "$rc" -eq 2 ] || problem+=" exit code $rc, expected 2;"
+  [ "$lines" -eq 1 ] || problem+=" $lines lines on stderr, expected 1;"
+  grep -q '^normlab: error: ' "$tmp/err" || problem+=" stderr does not start with 'normlab: error: ';"
+  local p
+  IFS='|' read -r -a plist <<<"$patterns"
+  for p in "${plist[@]}"; do
+    grep -qiE -- "$p" "$tmp/err" || problem+=" message does not name '$p';"
+  done
+  if [ -z "$problem" ]; then
+    ok "$what: $(cat "$tmp/err")"
+  else
+    bad "$what:$problem"
+    sed 's/^/    stderr: /' "$tmp/err" | head -20
+  fi
+}
+
+# A listing and checksum of every entry under a directory, to prove it unchanged.
+fingerprint() {
+  (cd "$1" && find . -printf '%p %y %s %T@\n' | sort && find . -type f -print0 | sort -z |
+    xargs -0 -r sha256sum)
+}
+
+# --- Fake data -------------------------------------------------------------------------------
+batches=(data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin data_batch_5.bin
+         test_batch.bin)
+fake="$tmp/fake-data"
+mkdir "$fake"
+for f in "${batches[@]}"; do truncate -s 30730000 "$fake/$f"; done  # 10,000 zero records
+printf '%s\n' airplane automobile bird cat deer dog frog horse ship truck >"$fake/batches.meta.txt"
+
+truncated="$tmp/truncated-data"
+mkdir "$truncated"
+for f in "${batches[@]}"; do truncate -s 30730000 "$truncated/$f"; done
+truncate -s 30729999 "$truncated/data_batch_3.bin"  # one byte short of 10,000 records
+cp "$fake/batches.meta.txt" "$truncated/"
+
+small="$tmp/small-data"  # "make small fake files": a few records per file
+mkdir "$small"
+for f in "${batches[@]}"; do truncate -s 9219 "$small/$f"; done  # 3 records
+cp "$fake/batches.meta.txt" "$small/"
+
+tiny=(--net seed --norm batch --epochs 1 --batch-size 32 --limit 64 --holdout 32 --threads 1)
+
+# --- Help, version, summary ------------------------------------------------------------------
+rc=0; "$normlab" --help >"$tmp/help" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && grep -q train "$tmp/help" && grep -q compare "$tmp/help" &&
+   grep -q eval "$tmp/help" && grep -q summary "$tmp/help"; then
+  ok "--help exits 0 and lists the commands"
+else
+  bad "--help (exit $rc)"; cat "$tmp/help"
+fi
+rc=0; "$normlab" train --help >"$tmp/help" 2>&1 || rc=$?
+missing=""
+for opt in --net --norm --epochs --seed --threads --batch-size --lr --momentum --nesterov \
+           --weight-decay --schedule --label-smoothing --no-flip --no-crop --crop-padding \
+           --jitter --no-jitter --cutout --cutout-size --tta --limit --holdout --data --out --resume; do
+  grep -qe "$opt\b" "$tmp/help" || missing+=" $opt"
+done
+if [ "$rc" -eq 0 ] && [ -z "$missing" ]; then ok "train --help exits 0 and documents every option"
+else bad "train --help (exit $rc) lacks:$missing"; fi
+rc=0; "$normlab" eval --help >"$tmp/help" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && grep -q -- --weights "$tmp/help" && grep -q -- --net "$tmp/help" &&
+   grep -q -- --norm "$tmp/help"; then ok "eval --help documents --weights, --net, --norm"
+else bad "eval --help (exit $rc)"; fi
+
+rc=0; out=$("$normlab" --version 2>&1) || rc=$?
+if [ "$rc" -eq 0 ] && [[ "$out" =~ ^normlab\ [0-9]+\.[0-9]+\.[0-9]+$ ]]; then ok "--version: $out"
+else bad "--version (exit $rc): $out"; fi
+
+for norm in batch group layer; do
+  rc=0; out=$("$normlab" summary --net seed --norm "$norm" 2>&1) || rc=$?
+  if [ "$rc" -eq 0 ] && grep -q 'Total params: 35,504$' <<<"$out"; then
+    ok "summary --net seed --norm $norm: 35,504 parameters"
+  else
+    bad "summary --net seed --norm $norm (exit $rc)"; echo "$out" | grep -i params
+  fi
+done
+
+# --- Options out of range (refused before any data is read) ----------------------------------
+expect_error "unknown option" '--bogus' -- train --bogus 3 --data "$fake" --out "$tmp/o"
+expect_error "unknown command" 'frobnicate' -- frobnicate
+expect_error "--epochs 0" '--epochs' -- train --epochs 0 --data "$fake" --out "$tmp/o"
+expect_error "--lr -1" '--lr' -- train --lr -1 --data "$fake" --out "$tmp/o"
+expect_error "--lr not a number" '--lr|fast' -- train --lr fast --data "$fake" --out "$tmp/o"
+expect_error "--threads 0" '--threads' -- train --threads 0 --data "$fake" --out "$tmp/o"
+expect_error "--batch-size 0" '--batch-size' -- train --batch-size 0 --data "$fake" --out "$tmp/o"
+expect_error "--net resnet" '--net|resnet' -- train --net resnet --data "$fake" --out "$tmp/o"
+expect_error "--norm instance" '--norm|instance' -- train --norm instance --data "$fake" --out "$tmp/o"
+expect_error "eval --norm instance" '--norm|instance' -- eval --weights "$tmp" --norm instance
+expect_error "summary --net resnet" '--net|resnet' -- summary --net resnet
+if [ ! -e "$tmp/o" ]; then ok "refused options create no run directory"
+else bad "a refused train left $tmp/o behind"; fi
+
+# --- Data ------------------------------------------------------------------------------------
+expect_error "missing data directory" "$tmp/no-such-data|no such directory" -- \
+  train "${tiny[@]}" --data "$tmp/no-such-data" --out "$tmp/o"
+expect_error "data directory with a truncated file" 'data_batch_3.bin|truncated' -- \
+  train "${tiny[@]}" --data "$truncated" --out "$tmp/o"
+expect_error "data directory of small files" 'data_batch_1.bin|3 records|10000' -- \
+  train "${tiny[@]}" --data "$small" --out "$tmp/o"
+incomplete="$tmp/incomplete-data"
+mkdir "$incomplete"
+for f in "$fake"/*; do ln -s "$f" "$incomplete/"; done
+rm "$incomplete/test_batch.bin"
+expect_error "data directory missing a file" 'test_batch.bin|missing' -- \
+  train "${tiny[@]}" --data "$incomplete" --out "$tmp/o"
+expect_error "--limit below one batch" 'smaller than one batch' -- \
+  train --limit 10 --batch-size 32 --threads 1 --data "$fake" --out "$tmp/o"
+if [ ! -e "$tmp/o" ]; then ok "refused data or settings create no run directory"
+else bad "a refused train left $tmp/o behind: $(ls -A "$tmp/o")"; fi
+
+# --- A real run directory (trained on the fake data) -----------------------------------------
+run="$tmp/run"
+rc=0; "$normlab" train "${tiny[@]}" --data "$fake" --out "$run" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 0 ] && [ -f "$run/checkpoint.bin" ] && [ -f "$run/summary.json" ] &&
+   [ -f "$run/weights/manifest.json" ]; then
+  ok "a tiny training on fake data writes a run directory"
+else
+  bad "tiny training (exit $rc)"; tail -5 "$tmp/err"
+  echo "1 check(s) failed; the rest needs that run directory"; exit 1
+fi
+
+before=$(fingerprint "$run")
+expect_error "train --out into an existing run" "$run|already holds a run" -- \
+  train "${tiny[@]}" --data "$fake" --out "$run"
+[ "$(fingerprint "$run")" = "$before" ] && ok "the existing run is unchanged" ||
+  bad "train --out changed the existing run"
+
+expect_error "--resume of a nonexistent directory" "$tmp/no-such-run" -- \
+  train --resume "$tmp/no-such-run" --data "$fake"
+mkdir "$tmp/empty-dir"
+expect_error "--resume of a directory that is not a run" "$tmp/empty-dir|config.json" -- \
+  train --resume "$tmp/empty-dir" --data "$fake"
+
+# A corrupt checkpoint: one byte flipped in the middle (the CRC catches it).
+corrupt="$tmp/run-corrupt"
+cp -a "$run" "$corrupt"
+size=$(stat -c %s "$corrupt/checkpoint.bin")
+offset=$((size / 2))
+byte=$(od -An -tu1 -j "$offset" -N1 "$corrupt/checkpoint.bin" | tr -d ' ')
+printf "$(printf '\\%03o' $(((byte + 1) % 256)))" |
+  dd of="$corrupt/checkpoint.bin" bs=1 seek="$offset" conv=notrunc status=none
+before=$(fingerprint "$corrupt")
+expect_error "--resume of a corrupt checkpoint" 'checkpoint.bin|corrupt|crc' -- \
+  train --resume "$corrupt" --data "$fake"
+[ "$(fingerprint "$corrupt")" = "$before" ] && ok "the corrupt run directory is unchanged" ||
+  bad "--resume changed the directory of a corrupt checkpoint"
+
+truncckpt="$tmp/run-truncated"
+cp -a "$run" "$truncckpt"
+truncate -s $((size - 100)) "$truncckpt/checkpoint.bin"
+before=$(fingerprint "$truncckpt")
+expect_error "--resume of a truncated checkpoint" 'checkpoint.bin|truncated' -- \
+  train --resume "$truncckpt" --data "$fake"
+[ "$(fingerprint "$truncckpt")" = "$before" ] && ok "the truncated run directory is unchanged" ||
+  bad "--resume changed the directory of a truncated checkpoint"
+
+# A checkpoint of another configuration under this config.json (another norm's run).
+other="$tmp/run-group"
+"$normlab" train --net seed --norm group --epochs 1 --batch-size 32 --limit 64 --holdout 32 \
+  --threads 1 --data "$fake" --out "$other" >/dev/null 2>&1
+mixed="$tmp/run-mixed"
+cp -a "$run" "$mixed"
+cp "$other/checkpoint.bin" "$mixed/checkpoint.bin"
+before=$(fingerprint "$mixed")
+expect_error "--resume with another norm's checkpoint" 'checkpoint.bin|norm' -- \
+  train --resume "$mixed" --data "$fake"
+[ "$(fingerprint "$mixed")" = "$before" ] && ok "the mismatched run directory is unchanged" ||
+  bad "--resume changed the directory of a mismatched checkpoint"
+
+# --- eval --weights --------------------------------------------------------------------------
+eval_args=(--net seed --norm batch --batch-size 32 --threads 1 --data "$fake")
+rc=0; "$normlab" eval --weights "$run/weights" "${eval_args[@]}" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 0 ] && grep -q test_accuracy "$tmp/out"; then ok "eval of the valid export works"
+else bad "eval of the valid export (exit $rc)"; tail -3 "$tmp/err"; fi
+
+expect_error "eval --weights of a missing directory" "$tmp/no-such-weights" -- \
+  eval --weights "$tmp/no-such-weights" "${eval_args[@]}"
+
+# The first tensor's shape in the manifest gets an extra leading dimension; its .npy is then
+# rewritten to agree, header by printf, so only the network disagrees.
+wrong="$tmp/weights-wrong-shape"
+cp -a "$run/weights" "$wrong"
+first=$(grep -m1 -o '"name": *"[^"]*"' "$wrong/manifest.json" | sed 's/.*"\([^"]*\)"$/\1/')
+first_file=$(grep -m1 -o '"file": *"[^"]*"' "$wrong/manifest.json" | sed 's/.*"\([^"]*\)"$/\1/')
+# Shapes are written one number a line or inline; normalise by rewriting the first "shape": [.
+awk 'BEGIN{done=0} { if (!done && sub(/"shape": *\[/, "\"shape\": [1, ")) done=1; print }' \
+  "$wrong/manifest.json" >"$wrong/manifest.tmp" && mv "$wrong/manifest.tmp" "$wrong/manifest.json"
+before=$(fingerprint "$wrong")
+expect_error "eval --weights whose manifest has a wrong shape" "$first|shape" -- \
+  eval --weights "$wrong" "${eval_args[@]}"
+[ "$(fingerprint "$wrong")" = "$before" ] && ok "the refused export is unchanged" ||
+  bad "eval changed the refused export"
+
+# A .npy of the wrong shape under a correct manifest: a hand-made header for shape (2,).
+npy_wrong="$tmp/weights-wrong-npy"
+cp -a "$run/weights" "$npy_wrong"
+header="{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"
+pad=$(((64 - (10 + ${#header} + 1) % 64) % 64))  # data on a 64-byte boundary
+{
+  printf '\x93NUMPY\x01\x00'
+  printf "$(printf '\\%03o\\%03o' $(((${#header} + pad + 1) % 256)) $(((${#header} + pad + 1) / 256)))"
+  printf '%s%*s\n' "$header" "$pad" ''
+  head -c 8 /dev/zero
+} >"$npy_wrong/$first_file"
+expect_error "eval --weights with a .npy of the wrong shape" "$first_file|shape" -- \
+  eval --weights "$npy_wrong" "${eval_args[@]}"
+
+expect_error "eval of BatchNorm weights as GroupNorm" 'manifest.json|gn1.weight|missing' -- \
+  eval --weights "$run/weights" --net seed --norm group --batch-size 32 --threads 1 --data "$fake"
+
+if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
+echo "all checks passed"
