@@ -10,7 +10,8 @@
 
 namespace normlab {
 
-// Parameters then BatchNorm running statistics, in declaration order. Every tensor is stored
+// Each layer's parameters followed by its running statistics, in declaration order (the order
+// of PyTorch's state_dict for the same model). Every tensor is stored
 // in PyTorch's plain layout, so the views point straight into the arena.
 std::vector<TensorView> weight_views(const NetworkBase& net);
 

@@ -4,11 +4,25 @@
 
 namespace normlab {
 
+namespace {
+std::string_view module_of(std::string_view name) { return name.substr(0, name.rfind('.')); }
+}  // namespace
+
 std::vector<TensorView> weight_views(const NetworkBase& net) {
+  // PyTorch's state_dict order: each module's parameters, then its running statistics.
   std::vector<TensorView> views;
-  for (const auto* table : {&net.parameter_table(), &net.buffer_table()})
-    for (const auto& p : *table)
-      views.push_back({p.name, p.torch_shape, net.arena().as<float>(p.slot)});
+  const auto& buffers = net.buffer_table();
+  const auto& parameters = net.parameter_table();
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    const auto& p = parameters[i];
+    views.push_back({p.name, p.torch_shape, net.arena().as<float>(p.slot)});
+    const bool module_ends = i + 1 == parameters.size() ||
+                             module_of(parameters[i + 1].name) != module_of(p.name);
+    if (!module_ends) continue;
+    for (const auto& b : buffers)
+      if (module_of(b.name) == module_of(p.name))
+        views.push_back({b.name, b.torch_shape, net.arena().as<float>(b.slot)});
+  }
   return views;
 }
 
