@@ -1,5 +1,5 @@
-// NumPy's .npy format for little-endian float32 arrays in C order, and the weights directory
-// built from it: one <name>.npy per tensor plus manifest.json, readable with numpy.load.
+// NumPy's .npy format for little-endian float32 arrays in C order: the header numpy.save writes,
+// and whole arrays written to and read from one file.
 #pragma once
 
 #include <cstddef>
@@ -8,8 +8,6 @@
 #include <span>
 #include <string>
 #include <vector>
-
-#include "normlab/tensor_view.hpp"
 
 namespace normlab {
 
@@ -30,12 +28,11 @@ struct NpyFloat32Array {
 NpyFloat32Array decode_npy(std::span<const std::byte> bytes, const std::string& source);
 NpyFloat32Array read_npy(const std::filesystem::path& path);
 
-// Writes the directory completely beside `dir`, then swaps it in, so `dir` only ever holds a
-// whole export. An existing `dir` is replaced only if it is empty or a previous export.
-void export_weights(const std::filesystem::path& dir, std::span<const TensorView> tensors);
+// Python's repr of a shape tuple, as a .npy header holds it: (16, 3, 3, 3), (10,), ().
+std::string npy_shape_string(std::span<const std::int64_t> shape);
 
-// Reads and checks every file before writing any float into `tensors`: a refused import leaves
-// them untouched. The manifest must list exactly these tensors (by name) with these shapes.
-void import_weights(const std::filesystem::path& dir, std::span<const TensorView> tensors);
+// Element count of a '<f4' array of `shape`. Throws "<source>: ..." for a negative dimension or
+// a count whose byte size would not fit in memory anyway.
+std::size_t npy_element_count(std::span<const std::int64_t> shape, const std::string& source);
 
 }  // namespace normlab

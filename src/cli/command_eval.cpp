@@ -5,9 +5,9 @@
 
 #include "commands.hpp"
 #include "normlab/atomic_file.hpp"
-#include "normlab/npy.hpp"
 #include "normlab/trainer.hpp"
 #include "normlab/weights.hpp"
+#include "normlab/weights_directory.hpp"
 
 namespace normlab::cli {
 

@@ -7,9 +7,9 @@
 #include "normlab/checkpoint_file.hpp"
 #include "normlab/error.hpp"
 #include "normlab/models.hpp"
-#include "normlab/npy.hpp"
 #include "normlab/report.hpp"
 #include "normlab/weights.hpp"
+#include "normlab/weights_directory.hpp"
 
 namespace normlab {
 
