@@ -38,16 +38,23 @@ void DropoutOp::forward(const dnnl::stream&, Pass pass) const {
   // 16 random bits decide one element, so one 64-bit draw serves four elements.
   const std::uint32_t threshold = std::uint32_t(probability_ * 65536.f);
   const float scale = 1.f / (1.f - probability_);
-  const long groups = (count_ + 3) / 4;
+  // Branch-free over whole groups of four so the compiler can vectorise the hashing.
+  const long groups = count_ / 4;
 #pragma omp parallel for schedule(static)
   for (long g = 0; g < groups; ++g) {
-    std::uint64_t bits = key.bits(std::uint64_t(g));
-    const long end = std::min(count_, g * 4 + 4);
-    for (long i = g * 4; i < end; ++i, bits >>= 16) {
-      const bool keep = (bits & 0xffff) >= threshold;
+    const std::uint64_t bits = key.bits(std::uint64_t(g));
+    for (int k = 0; k < 4; ++k) {
+      const long i = g * 4 + k;
+      const bool keep = ((bits >> (16 * k)) & 0xffff) >= threshold;
       mask_[i] = keep;
       y_[i] = keep ? x_[i] * scale : 0.f;
     }
+  }
+  const std::uint64_t tail_bits = key.bits(std::uint64_t(groups));
+  for (long i = groups * 4; i < count_; ++i) {
+    const bool keep = ((tail_bits >> (16 * (i - groups * 4))) & 0xffff) >= threshold;
+    mask_[i] = keep;
+    y_[i] = keep ? x_[i] * scale : 0.f;
   }
 }
 
