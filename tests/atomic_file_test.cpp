@@ -8,6 +8,7 @@
 
 #include <csignal>
 
+#include "io_test_support.hpp"
 #include "normlab/error.hpp"
 
 namespace normlab {
@@ -15,40 +16,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::byte> bytes_of(const std::string& text) {
-  const auto bytes = std::as_bytes(std::span(text.data(), text.size()));
-  return {bytes.begin(), bytes.end()};
-}
-
-template <class Action>
-void expect_error_containing(Action action, const std::string& fragment) {
-  try {
-    action();
-    ADD_FAILURE() << "no error thrown; expected one containing: " << fragment;
-  } catch (const Error& error) {
-    EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos)
-        << "message: " << error.what() << "\nexpected to contain: " << fragment;
-  }
-}
-
-class AtomicFile : public ::testing::Test {
+class AtomicFile : public ScratchDirectory {
  protected:
-  void SetUp() override {
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = fs::temp_directory_path() /
-            ("normlab-atomic-test-" + std::to_string(::getpid()) + "-" + test->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-  }
   void TearDown() override {
+    // Some tests take the write permission away; give it back so the directory can go.
     fs::permissions(root_, fs::perms::owner_all, fs::perm_options::add);
-    fs::remove_all(root_);
+    ScratchDirectory::TearDown();
   }
   std::size_t entries_in_root() const {
     return static_cast<std::size_t>(
         std::distance(fs::directory_iterator(root_), fs::directory_iterator()));
   }
-  fs::path root_;
 };
 
 TEST_F(AtomicFile, WritesAndReplacesContents) {

@@ -11,24 +11,13 @@
 #include <numeric>
 
 #include "normlab/atomic_file.hpp"
+#include "io_test_support.hpp"
 #include "normlab/error.hpp"
 
 namespace normlab {
 namespace {
 
 namespace fs = std::filesystem;
-
-template <class Action>
-void expect_error_containing(Action action, const std::string& fragment) {
-  try {
-    action();
-    ADD_FAILURE() << "no error thrown; expected one containing: " << fragment;
-  } catch (const Error& error) {
-    EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos)
-        << "message: " << error.what() << "\nexpected to contain: " << fragment;
-    EXPECT_EQ(std::string(error.what()).find('\n'), std::string::npos) << "not one line";
-  }
-}
 
 // Plain, non-atomic write: the tests below write hundreds of damaged files.
 void write_plainly(const fs::path& path, std::span<const std::byte> bytes) {

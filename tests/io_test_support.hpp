@@ -1,4 +1,4 @@
-// What the .npy and weights directory tests share: a scratch directory per test, a check that
+// What the file-format tests (.npy, weights directory, atomic files, checkpoints) share: a scratch directory per test, a check that
 // an action fails with a one-line error naming the problem, and text as bytes.
 #pragma once
 
