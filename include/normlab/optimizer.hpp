@@ -9,7 +9,8 @@ namespace normlab {
 struct SgdConfig {
   float momentum = 0.9f;
   bool nesterov = false;
-  float weight_decay = 0.f;  // applied to conv weights only, never to norm scales and shifts
+  float weight_decay = 0.f;  // applied to conv weights; to norm scales and shifts only if
+  bool decay_norms = false;  // decay_norms is set
 };
 
 void sgd_step(const NetworkBase& net, const SgdConfig& config, float learning_rate);

@@ -24,6 +24,7 @@ struct TrainConfig {
   float momentum = 0.9f;
   bool nesterov = false;
   float weight_decay = 0.f;
+  bool decay_norms = false;  // also decay norm scales and shifts (an ablation; off in both recipes)
   Schedule schedule = Schedule::constant;
   float label_smoothing = 0.f;
   AugmentOptions augment;

@@ -14,7 +14,8 @@ struct RecipeOptions {
   TrainConfig values;
   std::string schedule = "constant";
   float jitter = 0.2f;
-  bool no_flip = false, no_crop = false, no_jitter = false;
+  bool no_flip = false, no_crop = false, no_jitter = false, no_cutout = false, no_tta = false,
+       no_nesterov = false;
 
   void add_to(CLI::App& app);
   TrainConfig apply(const CLI::App& app) const;  // the recipe of values.net, overridden

@@ -10,7 +10,7 @@ void sgd_step(const NetworkBase& net, const SgdConfig& config, float learning_ra
     const long offset = long(p.slot.offset / sizeof(float));
     const long n = long(p.slot.bytes / sizeof(float));
     float *w = w0 + offset, *g = g0 + offset, *v = v0 + offset;
-    const float decay = p.decay ? config.weight_decay : 0.f;
+    const float decay = p.decay || config.decay_norms ? config.weight_decay : 0.f;
     for (long i = 0; i < n; ++i) {
       const float grad = g[i] + decay * w[i];
       v[i] = config.momentum * v[i] + grad;

@@ -75,6 +75,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"momentum", c.momentum},
        {"nesterov", c.nesterov},
        {"weight_decay", c.weight_decay},
+       {"decay_norms", c.decay_norms},
        {"schedule", schedule_name(c.schedule)},
        {"label_smoothing", c.label_smoothing},
        {"augment",
@@ -104,6 +105,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   j.at("momentum").get_to(c.momentum);
   j.at("nesterov").get_to(c.nesterov);
   j.at("weight_decay").get_to(c.weight_decay);
+  c.decay_norms = j.value("decay_norms", false);  // absent in runs made before the option
   c.schedule = parse_schedule(j.at("schedule").get<std::string>());
   j.at("label_smoothing").get_to(c.label_smoothing);
   const auto& a = j.at("augment");

@@ -74,7 +74,8 @@ bool Trainer::train_epoch(TrainingState& state) {
   shuffled_order(config_.seed, epoch, train_.count, order_.data());
   Progress progress(config_.net + "/" + config_.norm, config_.epochs);
   progress.start_epoch(epoch + 1, steps_);
-  const SgdConfig sgd{config_.momentum, config_.nesterov, config_.weight_decay};
+  const SgdConfig sgd{config_.momentum, config_.nesterov, config_.weight_decay,
+                      config_.decay_norms};
   const ChannelNormalisation normalisation;
   NetworkBase& net = *net_;
   double started = now() - state.seconds;
