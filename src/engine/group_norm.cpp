@@ -1,115 +1,141 @@
 #include "normlab/ops/group_norm.hpp"
 
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
 namespace normlab {
 
-using tag = dnnl::memory::format_tag;
-using dt = dnnl::memory::data_type;
-
 GroupNormOp::GroupNormOp(Builder& b, const Tensor& in, Config config)
-    : engine_(b.engine()), in_(in), batch_(b.batch()), groups_(config.groups) {
+    : in_(in), batch_(b.batch()), groups_(config.groups), channels_(in.shape.c),
+      pixels_(long(in.shape.h) * in.shape.w) {
+  if (groups_ < 1 || channels_ % groups_ != 0 || channels_ > kMaxChannels)
+    throw std::logic_error("group norm: " + std::to_string(channels_) +
+                           " channels do not split into " + std::to_string(groups_) + " groups");
   out_ = b.make_activation(in.shape, in.has_grad());
-  const Shape s = in.shape;
-  planar_md_ = dnnl::memory::desc({batch_, s.c, s.h, s.w}, dt::f32, tag::nchw);
-  rows_md_ = dnnl::memory::desc({long(batch_) * groups_, s.size() / groups_}, dt::f32, tag::ab);
-  const dnnl::memory::desc stats_md({long(batch_) * groups_}, dt::f32, tag::a);
-  const auto attr = b.scratchpad_attr();
-  fwd_pd_ = {{dnnl::prop_kind::forward_training, rows_md_, stats_md, kEpsilon,
-              dnnl::normalization_flags::none}, attr, engine_};
-  bwd_pd_ = {{dnnl::prop_kind::backward_data, rows_md_, rows_md_, stats_md, kEpsilon,
-              dnnl::normalization_flags::none}, attr, engine_, fwd_pd_};
-  b.need_scratchpad(fwd_pd_.scratchpad_desc());
-  b.need_scratchpad(bwd_pd_.scratchpad_desc());
-
   const std::string name = b.next_name(config.name);
-  const dnnl::memory::desc channel_md({s.c}, dt::f32, tag::a);
-  scale_ = b.add_parameter(name + ".weight", {s.c}, channel_md, /*decay=*/false, Init::ones);
-  shift_ = b.add_parameter(name + ".bias", {s.c}, channel_md, /*decay=*/false, Init::zeros);
+  const dnnl::memory::desc channel_md({channels_}, dnnl::memory::data_type::f32,
+                                      dnnl::memory::format_tag::a);
+  scale_ = b.add_parameter(name + ".weight", {channels_}, channel_md, /*decay=*/false, Init::ones);
+  shift_ = b.add_parameter(name + ".bias", {channels_}, channel_md, /*decay=*/false, Init::zeros);
   auto& arena = b.arena();
-  planar_x_ = arena.reserve(Region::saved, planar_md_.get_size());
-  normalised_ = arena.reserve(Region::saved, planar_md_.get_size());
-  mean_ = arena.reserve(Region::saved, stats_md.get_size());
-  variance_ = arena.reserve(Region::saved, stats_md.get_size());
-  if (in.has_grad()) {
-    planar_grad_ = arena.reserve(Region::saved, planar_md_.get_size());
-    partial_sums_ = arena.reserve(Region::saved, std::size_t(batch_) * s.c * 2 * sizeof(float));
-  }
+  const std::size_t stats_bytes = std::size_t(batch_) * groups_ * sizeof(float);
+  mean_slot_ = arena.reserve(Region::saved, stats_bytes);
+  rstd_slot_ = arena.reserve(Region::saved, stats_bytes);
+  if (in.has_grad())
+    partial_sums_ = arena.reserve(Region::saved, std::size_t(batch_) * channels_ * 2 * sizeof(float));
 }
 
 void GroupNormOp::bind(const Arena& arena) {
-  auto mem = [&](const dnnl::memory::desc& md, const Slot& slot) {
-    return arena_memory(md, engine_, arena, slot);
-  };
-  const dnnl::memory::desc stats_md({long(batch_) * groups_}, dt::f32, tag::a);
-  const auto scratch = scratchpad_memory(engine_, arena);
-  const auto mean = mem(stats_md, mean_), variance = mem(stats_md, variance_);
-  auto reorder = [&](const dnnl::memory& from, const dnnl::memory& to) {
-    return Call(dnnl::reorder(from, to), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
-  };
-  to_planar_ = reorder(mem(in_.md, in_.value), mem(planar_md_, planar_x_));
-  normalise_ = Call(dnnl::layer_normalization_forward(fwd_pd_),
-                    {{DNNL_ARG_SRC, mem(rows_md_, planar_x_)},
-                     {DNNL_ARG_DST, mem(rows_md_, normalised_)},
-                     {DNNL_ARG_MEAN, mean},
-                     {DNNL_ARG_VARIANCE, variance},
-                     {DNNL_ARG_SCRATCHPAD, scratch}});
+  x_ = arena.as<float>(in_.value);
+  y_ = arena.as<float>(out_.value);
   gamma_ = arena.as<float>(scale_);
   beta_ = arena.as<float>(shift_);
-  xhat_ = arena.as<float>(normalised_);
-  y_ = arena.as<float>(out_.value);
+  mean_ = arena.as<float>(mean_slot_);
+  rstd_ = arena.as<float>(rstd_slot_);
   if (in_.has_grad()) {
+    dy_ = arena.as<float>(out_.grad);
+    dx_ = arena.as<float>(in_.grad);
     gamma_grad_ = arena.as<float>(arena.mirror(scale_, Region::gradients));
     beta_grad_ = arena.as<float>(arena.mirror(shift_, Region::gradients));
-    planar_grad_ptr_ = arena.as<float>(planar_grad_);
     partial_ = arena.as<float>(partial_sums_);
-    grad_to_planar_ = reorder(mem(out_.md, out_.grad), mem(planar_md_, planar_grad_));
-    // The normalised values are dead once the scale's gradient is taken, so the gradient
-    // with respect to the input lands in their storage.
-    normalise_backward_ = Call(dnnl::layer_normalization_backward(bwd_pd_),
-                               {{DNNL_ARG_SRC, mem(rows_md_, planar_x_)},
-                                {DNNL_ARG_MEAN, mean},
-                                {DNNL_ARG_VARIANCE, variance},
-                                {DNNL_ARG_DIFF_DST, mem(rows_md_, planar_grad_)},
-                                {DNNL_ARG_DIFF_SRC, mem(rows_md_, normalised_)},
-                                {DNNL_ARG_SCRATCHPAD, scratch}});
-    grad_to_channels_last_ = reorder(mem(planar_md_, normalised_), mem(in_.md, in_.grad));
   }
 }
 
-void GroupNormOp::forward(const dnnl::stream& s, Pass) const {
-  to_planar_(s);
-  normalise_(s);
-  const int C = in_.shape.c;
-  const long hw = long(in_.shape.h) * in_.shape.w;
-  // y[n, p, c] (channels last) = gamma[c] * xhat[n, c, p] + beta[c]
+// Each sample is independent, so the work splits over samples and the result does not depend
+// on the thread count. Sums run per channel in float over H*W values (vectorised across the
+// contiguous channels), then per group in double.
+void GroupNormOp::forward(const dnnl::stream&, Pass) const {
+  const int C = channels_, G = groups_, per_group = C / G;
+  const long P = pixels_;
+  const double count = double(P) * per_group;
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < batch_; ++n) {
-    const float* xhat = xhat_ + long(n) * C * hw;
-    float* y = y_ + long(n) * C * hw;
-    for (int c = 0; c < C; ++c)
-      for (long p = 0; p < hw; ++p) y[p * C + c] = gamma_[c] * xhat[long(c) * hw + p] + beta_[c];
+    const float* x = x_ + long(n) * P * C;
+    float* y = y_ + long(n) * P * C;
+    float sum[kMaxChannels], channel_mean[kMaxChannels], a[kMaxChannels], b[kMaxChannels];
+    // Two passes (mean, then squared deviations) keep the variance accurate when the mean is
+    // large against the spread.
+    for (int c = 0; c < C; ++c) sum[c] = 0.f;
+    for (long p = 0; p < P; ++p)
+      for (int c = 0; c < C; ++c) sum[c] += x[p * C + c];
+    for (int g = 0; g < G; ++g) {
+      double s = 0;
+      for (int c = g * per_group; c < (g + 1) * per_group; ++c) s += sum[c];
+      const float m = float(s / count);
+      mean_[n * G + g] = m;
+      for (int c = g * per_group; c < (g + 1) * per_group; ++c) channel_mean[c] = m;
+    }
+    for (int c = 0; c < C; ++c) sum[c] = 0.f;
+    for (long p = 0; p < P; ++p)
+      for (int c = 0; c < C; ++c) {
+        const float d = x[p * C + c] - channel_mean[c];
+        sum[c] += d * d;
+      }
+    for (int g = 0; g < G; ++g) {
+      double s = 0;
+      for (int c = g * per_group; c < (g + 1) * per_group; ++c) s += sum[c];
+      const float r = float(1.0 / std::sqrt(s / count + double(kEpsilon)));
+      rstd_[n * G + g] = r;
+      // y = (x - mean) * rstd * gamma + beta = x * a + b
+      for (int c = g * per_group; c < (g + 1) * per_group; ++c) {
+        a[c] = r * gamma_[c];
+        b[c] = beta_[c] - channel_mean[c] * a[c];
+      }
+    }
+    for (long p = 0; p < P; ++p)
+      for (int c = 0; c < C; ++c) y[p * C + c] = x[p * C + c] * a[c] + b[c];
   }
 }
 
-void GroupNormOp::backward(const dnnl::stream& s) const {
-  grad_to_planar_(s);
-  const int C = in_.shape.c;
-  const long hw = long(in_.shape.h) * in_.shape.w;
-  // Per (sample, channel): sums for the scale and shift gradients, then dxhat = dy * gamma in
-  // place. Summing the partials over samples in a fixed order keeps the result deterministic.
+// With xhat = (x - mean) * rstd and M values per group:
+//   dgamma_c = sum dy * xhat,  dbeta_c = sum dy  (over samples and pixels)
+//   dx = rstd * (gamma_c dy - A_g - xhat B_g),  A_g = sum_g(gamma dy) / M,
+//                                               B_g = sum_g(gamma dy xhat) / M
+// which is one pass of per-channel sums and one pass of dx = k1 dy + k2 x + k3.
+void GroupNormOp::backward(const dnnl::stream&) const {
+  if (dx_ == nullptr) return;
+  const int C = channels_, G = groups_, per_group = C / G;
+  const long P = pixels_;
+  const double count = double(P) * per_group;
 #pragma omp parallel for schedule(static)
-  for (long nc = 0; nc < long(batch_) * C; ++nc) {
-    const int c = int(nc % C);
-    float* dy = planar_grad_ptr_ + nc * hw;
-    const float* xhat = xhat_ + nc * hw;
-    float dgamma = 0.f, dbeta = 0.f;
-    for (long p = 0; p < hw; ++p) {
-      dgamma += dy[p] * xhat[p];
-      dbeta += dy[p];
-      dy[p] *= gamma_[c];
+  for (int n = 0; n < batch_; ++n) {
+    const float* x = x_ + long(n) * P * C;
+    const float* dy = dy_ + long(n) * P * C;
+    float* dx = dx_ + long(n) * P * C;
+    float channel_mean[kMaxChannels], sum_dy[kMaxChannels], sum_dy_xc[kMaxChannels];
+    float k1[kMaxChannels], k2[kMaxChannels], k3[kMaxChannels];
+    for (int c = 0; c < C; ++c) {
+      channel_mean[c] = mean_[n * G + c / per_group];
+      sum_dy[c] = sum_dy_xc[c] = 0.f;
     }
-    partial_[2 * nc] = dgamma;
-    partial_[2 * nc + 1] = dbeta;
+    for (long p = 0; p < P; ++p)
+      for (int c = 0; c < C; ++c) {
+        const float g = dy[p * C + c];
+        sum_dy[c] += g;
+        sum_dy_xc[c] += g * (x[p * C + c] - channel_mean[c]);
+      }
+    for (int g = 0; g < G; ++g) {
+      const float r = rstd_[n * G + g], m = mean_[n * G + g];
+      double a = 0, b = 0;
+      for (int c = g * per_group; c < (g + 1) * per_group; ++c) {
+        const float dgamma = sum_dy_xc[c] * r;
+        partial_[2 * (long(n) * C + c)] = dgamma;
+        partial_[2 * (long(n) * C + c) + 1] = sum_dy[c];
+        a += double(gamma_[c]) * sum_dy[c];
+        b += double(gamma_[c]) * dgamma;
+      }
+      const float A = float(a / count), B = float(b / count);
+      for (int c = g * per_group; c < (g + 1) * per_group; ++c) {
+        k1[c] = r * gamma_[c];
+        k2[c] = -r * r * B;
+        k3[c] = -r * A + r * r * B * m;
+      }
+    }
+    for (long p = 0; p < P; ++p)
+      for (int c = 0; c < C; ++c) dx[p * C + c] = k1[c] * dy[p * C + c] + k2[c] * x[p * C + c] + k3[c];
   }
+  // Summing the per-sample partials in a fixed order keeps the parameter gradients deterministic.
   for (int c = 0; c < C; ++c) {
     float dgamma = 0.f, dbeta = 0.f;
     for (int n = 0; n < batch_; ++n) {
@@ -119,8 +145,6 @@ void GroupNormOp::backward(const dnnl::stream& s) const {
     gamma_grad_[c] = dgamma;
     beta_grad_[c] = dbeta;
   }
-  normalise_backward_(s);
-  grad_to_channels_last_(s);
 }
 
 }  // namespace normlab
