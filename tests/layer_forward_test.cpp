@@ -227,6 +227,26 @@ TEST(LayerForward, Conv1x1MixesChannelsPerPixel) {
   expect_close(t.output(), conv(t.input(), w, 5, 1));
 }
 
+// Weight standardisation: the convolution sees each output channel's weights at zero mean and
+// unit (biased) variance; the stored weights stay as they were.
+TEST(LayerForward, StandardizedConvConvolvesWithPerChannelStandardisedWeights) {
+  OneLayer<Chain<Input<4, 6, 6>, Conv<8, 3, ConvWeights::standardized>>> t(kBatch);
+  const auto w = t.randomise_parameter(0, -0.5f, 1.5f);
+  const long fan_in = 4 * 3 * 3;
+  std::vector<double> standardized(w.size());
+  for (long o = 0; o < 8; ++o) {
+    double mean = 0, variance = 0;
+    for (long i = 0; i < fan_in; ++i) mean += w[o * fan_in + i] / double(fan_in);
+    for (long i = 0; i < fan_in; ++i) variance += std::pow(w[o * fan_in + i] - mean, 2) / double(fan_in);
+    for (long i = 0; i < fan_in; ++i)
+      standardized[o * fan_in + i] = (w[o * fan_in + i] - mean) / std::sqrt(variance + 1e-5);
+  }
+  t.net().forward(Pass::eval);
+  expect_close(t.output(), conv(t.input(), standardized, 8, 3));
+  const auto stored = t.net().read(t.net().parameter_table()[0]);
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_EQ(stored[i], float(w[i]));
+}
+
 // ---- Element-wise and pooling -------------------------------------------------------------
 
 TEST(LayerForward, ReluZeroesNegativesAndKeepsPositives) {

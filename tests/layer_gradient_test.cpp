@@ -201,6 +201,13 @@ TEST(LayerGradient, Conv1x1InputAndWeightGradientsMatchFiniteDifferences) {
   t.check_all_parameters({});
 }
 
+TEST(LayerGradient, StandardizedConvGradientsFlowThroughTheStandardisation) {
+  GradientCheck<Behind<Conv<6, 3, ConvWeights::standardized>, 4>> t(kBatch, true,
+                                                                    InputValues::smooth);
+  t.check_input({});
+  t.check_all_parameters({});
+}
+
 // ---- Element-wise, pooling ----------------------------------------------------------------
 
 TEST(LayerGradient, ReluPassesTheGradientWherePositive) {

@@ -15,13 +15,19 @@
 
 namespace normlab {
 
+// How a convolution's weights enter it: as trained, or standardised per output channel
+// (weight standardisation; no extra parameters).
+enum class ConvWeights { plain, standardized };
+
 // Convolution without bias, stride 1; 3x3 pads by 1 so the image keeps its size.
-template <int Out, int Kernel>
+template <int Out, int Kernel, ConvWeights Weights = ConvWeights::plain>
 struct Conv {
   static_assert(Kernel == 1 || Kernel == 3, "convolutions are 1x1 or 3x3");
-  static constexpr std::string_view kind = Kernel == 3 ? "Conv3x3" : "Conv1x1";
+  static constexpr bool standardized = Weights == ConvWeights::standardized;
+  static constexpr std::string_view kind = Kernel == 3 ? (standardized ? "WSConv3x3" : "Conv3x3")
+                                                       : (standardized ? "WSConv1x1" : "Conv1x1");
   using Op = ConvOp;
-  static constexpr Op::Config config() { return {Out, Kernel}; }
+  static constexpr Op::Config config() { return {Out, Kernel, standardized}; }
   static constexpr Shape output(Shape in) { return {Out, in.h, in.w}; }
   static constexpr long parameters(Shape in) { return long(Out) * in.c * Kernel * Kernel; }
   static constexpr double flops(Shape in) { return 2.0 * parameters(in) * in.h * in.w; }

@@ -40,16 +40,17 @@ static_assert(SeedNet<LayerNorm>::parameters == 35'504);
 
 // ---- S8Net: the assignment's shape with residual adds, tuned for accuracy. ----------------
 // conv -> norm -> ReLU, widths in multiples of 16 (oneDNN's blocked kernels).
-template <int Out, class Norm, int Kernel = 3>
-using S8Block = Seq<Conv<Out, Kernel>, Norm, Relu>;
+// W: whether the convolutions feeding a norm standardise their weights (never the classifier).
+template <int Out, class Norm, ConvWeights W, int Kernel = 3>
+using S8Block = Seq<Conv<Out, Kernel, W>, Norm, Relu>;
 
-template <class Norm>
+template <class Norm, ConvWeights W = ConvWeights::plain>
 using S8Net = Chain<Input<3, 32, 32>,
-    S8Block<16, Norm>, S8Block<32, Norm>, S8Block<16, Norm, 1>, MaxPool2,   // C1 C2 c3 P1
-    S8Block<32, Norm>, Residual<S8Block<32, Norm>>,                         // C4 C5 (+C4)
-    S8Block<32, Norm, 1>, MaxPool2,                                         // c6 P2
-    S8Block<32, Norm>, Residual<S8Block<32, Norm>, S8Block<32, Norm>>,      // C7 C8 C9 (+C7)
-    GlobalAvgPool, Conv1x1<10>>;                                            // GAP C10
+    S8Block<16, Norm, W>, S8Block<32, Norm, W>, S8Block<16, Norm, W, 1>, MaxPool2,  // C1 C2 c3 P1
+    S8Block<32, Norm, W>, Residual<S8Block<32, Norm, W>>,                          // C4 C5 (+C4)
+    S8Block<32, Norm, W, 1>, MaxPool2,                                             // c6 P2
+    S8Block<32, Norm, W>, Residual<S8Block<32, Norm, W>, S8Block<32, Norm, W>>,    // C7 C8 C9 (+C7)
+    GlobalAvgPool, Conv1x1<10>>;                                                   // GAP C10
 
 static_assert(ParameterBudget<S8Net<BatchNorm>::parameters, kParameterBudget>::ok);
 static_assert(ParameterBudget<S8Net<SeedGroupNorm>::parameters, kParameterBudget>::ok);

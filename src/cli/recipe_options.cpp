@@ -5,7 +5,7 @@ namespace normlab::cli {
 void RecipeOptions::add_to(CLI::App& app) {
   TrainConfig& v = values;
   app.add_option("--net", v.net, "network: seed (the assignment's reference) or s8")
-      ->check(CLI::IsMember({"seed", "s8"}));
+      ->check(CLI::IsMember({"seed", "s8", "s8ws"}));
   app.add_option("--norm", v.norm, "normalisation: batch, group (4 groups) or layer")
       ->check(CLI::IsMember({"batch", "group", "layer"}));
   app.add_option("--epochs", v.epochs, "epochs to train (recipe: 20)");
@@ -41,7 +41,7 @@ void RecipeOptions::add_to(CLI::App& app) {
 }
 
 TrainConfig RecipeOptions::apply(const CLI::App& app) const {
-  TrainConfig c = values.net == "s8" ? s8_recipe() : seed_recipe();
+  TrainConfig c = values.net != "seed" ? s8_recipe() : seed_recipe();
   const TrainConfig& v = values;
   auto given = [&](const char* name) { return app.count(name) > 0; };
   c.net = v.net;

@@ -1,5 +1,7 @@
 #include "normlab/ops/conv.hpp"
 
+#include <cmath>
+
 namespace normlab {
 
 using tag = dnnl::memory::format_tag;
@@ -38,6 +40,12 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
   const std::string name = b.next_name(config.kernel == 1 ? "conv1x1_" : "conv");
   weights_ = b.add_parameter(name + ".weight", {weight_dims.begin(), weight_dims.end()}, plain_md_,
                              /*decay=*/true, Init::fan_in_uniform);
+  out_channels_ = config.out_channels;
+  fan_in_ = long(in.shape.c) * config.kernel * config.kernel;
+  if (config.standardize) {
+    standardized_ = b.arena().reserve(Region::saved, plain_md_.get_size());
+    inverse_std_ = b.arena().reserve(Region::saved, std::size_t(out_channels_) * sizeof(float));
+  }
 }
 
 ConvOp::WeightsView ConvOp::view_for(Builder& b, const dnnl::memory::desc& wanted) const {
@@ -54,8 +62,16 @@ void ConvOp::bind(const Arena& arena) {
     return Call(dnnl::reorder(from, to), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
   };
   const auto scratch = scratchpad_memory(engine_, arena);
-  const auto weights = mem(plain_md_, weights_);
-  const auto weight_grads = mem(plain_md_, arena.mirror(weights_, Region::gradients));
+  // With standardisation the primitives read the standardised copy, never the raw weights.
+  const auto weights = mem(plain_md_, standardized_.valid() ? standardized_ : weights_);
+  const Slot grad_slot = arena.mirror(weights_, Region::gradients);
+  const auto weight_grads = mem(plain_md_, grad_slot);
+  weights_ptr_ = arena.as<float>(weights_);
+  weight_grads_ptr_ = arena.as<float>(grad_slot);
+  if (standardized_.valid()) {
+    standardized_ptr_ = arena.as<float>(standardized_);
+    inverse_std_ptr_ = arena.as<float>(inverse_std_);
+  }
   // The memory a primitive reads or writes for a view: the copy if there is one.
   auto view_memory = [&](const WeightsView& view, const dnnl::memory& plain) {
     return view.copy.valid() ? mem(view.md, view.copy) : plain;
@@ -88,15 +104,53 @@ void ConvOp::bind(const Arena& arena) {
 }
 
 void ConvOp::forward(const dnnl::stream& s, Pass) const {
-  to_fwd_layout_(s);  // the optimizer changed the weights since the last step
+  // The optimizer changed the weights since the last step.
+  if (standardized_ptr_ != nullptr) standardize_weights();
+  to_fwd_layout_(s);
   forward_(s);
 }
 
 void ConvOp::backward(const dnnl::stream& s) const {
   backward_weights_(s);
   grad_to_plain_(s);
+  if (standardized_ptr_ != nullptr) standardize_gradient();
   to_bwd_data_layout_(s);
   backward_data_(s);
+}
+
+
+// Per output channel o, over its fan_in weights: w_hat = (w - mean) * r, r = 1/sqrt(var + eps).
+// The weights are a few thousand floats, so this is serial (and so deterministic).
+void ConvOp::standardize_weights() const {
+  for (long o = 0; o < out_channels_; ++o) {
+    const float* w = weights_ptr_ + o * fan_in_;
+    float* w_hat = standardized_ptr_ + o * fan_in_;
+    double sum = 0;
+    for (long i = 0; i < fan_in_; ++i) sum += w[i];
+    const double mean = sum / double(fan_in_);
+    double squares = 0;
+    for (long i = 0; i < fan_in_; ++i) squares += (w[i] - mean) * (w[i] - mean);
+    const double r = 1.0 / std::sqrt(squares / double(fan_in_) + double(kStandardizeEpsilon));
+    inverse_std_ptr_[o] = float(r);
+    for (long i = 0; i < fan_in_; ++i) w_hat[i] = float((w[i] - mean) * r);
+  }
+}
+
+// The gradient arrives with respect to w_hat; with respect to w it is
+//   r * (g - mean(g) - w_hat * mean(g * w_hat))   (layer-norm backward without the affine).
+void ConvOp::standardize_gradient() const {
+  for (long o = 0; o < out_channels_; ++o) {
+    float* g = weight_grads_ptr_ + o * fan_in_;
+    const float* w_hat = standardized_ptr_ + o * fan_in_;
+    double sum_g = 0, sum_g_w = 0;
+    for (long i = 0; i < fan_in_; ++i) {
+      sum_g += g[i];
+      sum_g_w += double(g[i]) * w_hat[i];
+    }
+    const double mean_g = sum_g / double(fan_in_), mean_g_w = sum_g_w / double(fan_in_);
+    const double r = inverse_std_ptr_[o];
+    for (long i = 0; i < fan_in_; ++i) g[i] = float(r * (g[i] - mean_g - w_hat[i] * mean_g_w));
+  }
 }
 
 }  // namespace normlab

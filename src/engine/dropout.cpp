@@ -1,5 +1,7 @@
 #include "normlab/ops/dropout.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "normlab/random.hpp"
@@ -35,26 +37,29 @@ void DropoutOp::forward(const dnnl::stream&, Pass pass) const {
                             .then(std::uint64_t(counter_->epoch))
                             .then(std::uint64_t(counter_->step))
                             .then(std::uint64_t(layer_id_));
-  // 16 random bits decide one element, so one 64-bit draw serves four elements.
-  const std::uint32_t threshold = std::uint32_t(probability_ * 65536.f);
+  // 16 random bits decide one element, so one 64-bit draw serves four elements: element
+  // 4g + k keeps iff bits(g)'s k-th 16-bit lane (little-endian) is at least the threshold.
+  const std::uint16_t threshold = std::uint16_t(probability_ * 65536.f);
   const float scale = 1.f / (1.f - probability_);
-  // Branch-free over whole groups of four so the compiler can vectorise the hashing.
-  const long groups = count_ / 4;
+  const long groups = (count_ + 3) / 4;
+  // Blocks of draws: hashing a block is a pure loop of 64-bit multiplies the compiler turns
+  // into AVX-512 (vpmullq), and the element loop then reads the draws as 16-bit lanes.
+  constexpr long kBlock = 256;
+  const long blocks = (groups + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static)
-  for (long g = 0; g < groups; ++g) {
-    const std::uint64_t bits = key.bits(std::uint64_t(g));
-    for (int k = 0; k < 4; ++k) {
-      const long i = g * 4 + k;
-      const bool keep = ((bits >> (16 * k)) & 0xffff) >= threshold;
+  for (long b = 0; b < blocks; ++b) {
+    alignas(64) std::uint64_t draws[kBlock];
+    const long first = b * kBlock;
+    for (long j = 0; j < kBlock; ++j) draws[j] = key.bits(std::uint64_t(first + j));
+    static_assert(std::endian::native == std::endian::little, "lanes are read little-endian");
+    std::uint16_t lanes[4 * kBlock];
+    std::memcpy(lanes, draws, sizeof(draws));
+    const long begin = first * 4, end = std::min(count_, begin + 4 * kBlock);
+    for (long i = begin; i < end; ++i) {
+      const bool keep = lanes[i - begin] >= threshold;
       mask_[i] = keep;
       y_[i] = keep ? x_[i] * scale : 0.f;
     }
-  }
-  const std::uint64_t tail_bits = key.bits(std::uint64_t(groups));
-  for (long i = groups * 4; i < count_; ++i) {
-    const bool keep = ((tail_bits >> (16 * (i - groups * 4))) & 0xffff) >= threshold;
-    mask_[i] = keep;
-    y_[i] = keep ? x_[i] * scale : 0.f;
   }
 }
 

@@ -17,6 +17,11 @@ auto with_network(const std::string& net, const std::string& norm, F&& f) {
     if (norm == "batch") return f.template operator()<S8Net<BatchNorm>>();
     if (norm == "group") return f.template operator()<S8Net<SeedGroupNorm>>();
     if (norm == "layer") return f.template operator()<S8Net<LayerNorm>>();
+  } else if (net == "s8ws") {
+    constexpr auto ws = ConvWeights::standardized;
+    if (norm == "batch") return f.template operator()<S8Net<BatchNorm, ws>>();
+    if (norm == "group") return f.template operator()<S8Net<SeedGroupNorm, ws>>();
+    if (norm == "layer") return f.template operator()<S8Net<LayerNorm, ws>>();
   }
   throw UsageError("unknown network '" + net + "' with norm '" + norm + "'");
 }

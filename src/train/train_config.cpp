@@ -11,7 +11,7 @@ void require(bool ok, const std::string& what) {
 }  // namespace
 
 void TrainConfig::validate() const {
-  require(net == "seed" || net == "s8", "--net must be seed or s8, not '" + net + "'");
+  require(net == "seed" || net == "s8" || net == "s8ws", "--net must be seed or s8, not '" + net + "'");
   require(norm == "batch" || norm == "group" || norm == "layer",
           "--norm must be batch, group or layer, not '" + norm + "'");
   require(epochs >= 1 && epochs <= 1000, "--epochs must be between 1 and 1000");

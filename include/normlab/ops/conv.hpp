@@ -13,7 +13,12 @@ class ConvOp {
   struct Config {
     int out_channels;
     int kernel;  // 1 or 3; padding is kernel / 2
+    // Weight standardisation (Qiao et al. 2019): the primitives see each output channel's
+    // weights shifted to zero mean and scaled to unit variance, and the gradient flows back
+    // through that map. It smooths the loss landscape where batch statistics are missing.
+    bool standardize = false;
   };
+  static constexpr float kStandardizeEpsilon = 1e-5f;
 
   ConvOp(Builder& b, const Tensor& in, Config config);
   const Tensor& output() const { return out_; }
@@ -32,6 +37,14 @@ class ConvOp {
   dnnl::engine engine_;
   Tensor in_, out_;
   Slot weights_;
+  Slot standardized_, inverse_std_;  // only with config.standardize
+  long out_channels_ = 0, fan_in_ = 0;
+  float* weights_ptr_ = nullptr;
+  float* weight_grads_ptr_ = nullptr;
+  float* standardized_ptr_ = nullptr;
+  float* inverse_std_ptr_ = nullptr;
+  void standardize_weights() const;
+  void standardize_gradient() const;
   dnnl::memory::desc plain_md_;
   WeightsView fwd_weights_, bwd_data_weights_, bwd_weights_grad_;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
