@@ -10,6 +10,10 @@
 
 namespace normlab {
 
+// The networks by name: "seed" (SeedNet), "s8" (S8Net) and "s8-plain" (S8Net without weight
+// standardisation, for the ablation).
+const std::vector<std::string>& network_names();
+
 // Builds SeedNet or S8Net with BatchNorm, GroupNorm (4 groups) or LayerNorm for a batch size.
 std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm, int batch);
 

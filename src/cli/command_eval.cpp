@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "normlab/models.hpp"
 #include "normlab/atomic_file.hpp"
 #include "normlab/trainer.hpp"
 #include "normlab/weights.hpp"
@@ -17,7 +18,8 @@ void add_eval_command(CLI::App& app) {
   auto weights = std::make_shared<std::string>();
   auto json_out = std::make_shared<std::string>();
   cmd->add_option("--weights", *weights, "directory of .npy files with manifest.json")->required();
-  cmd->add_option("--net", config->net, "network: seed or s8")->check(CLI::IsMember({"seed", "s8"}));
+  cmd->add_option("--net", config->net, "network: seed, s8 or s8-plain")
+      ->check(CLI::IsMember(network_names()));
   cmd->add_option("--norm", config->norm, "normalisation: batch, group or layer")
       ->check(CLI::IsMember({"batch", "group", "layer"}));
   cmd->add_option("--batch-size", config->batch, "images per forward pass");

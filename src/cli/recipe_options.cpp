@@ -1,11 +1,12 @@
 #include "commands.hpp"
+#include "normlab/models.hpp"
 
 namespace normlab::cli {
 
 void RecipeOptions::add_to(CLI::App& app) {
   TrainConfig& v = values;
-  app.add_option("--net", v.net, "network: seed (the assignment's reference) or s8")
-      ->check(CLI::IsMember({"seed", "s8", "s8ws"}));
+  app.add_option("--net", v.net, "network: seed (the assignment's reference), s8, or s8-plain")
+      ->check(CLI::IsMember(network_names()));
   app.add_option("--norm", v.norm, "normalisation: batch, group (4 groups) or layer")
       ->check(CLI::IsMember({"batch", "group", "layer"}));
   app.add_option("--epochs", v.epochs, "epochs to train (recipe: 20)");

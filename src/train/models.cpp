@@ -17,11 +17,11 @@ auto with_network(const std::string& net, const std::string& norm, F&& f) {
     if (norm == "batch") return f.template operator()<S8Net<BatchNorm>>();
     if (norm == "group") return f.template operator()<S8Net<SeedGroupNorm>>();
     if (norm == "layer") return f.template operator()<S8Net<LayerNorm>>();
-  } else if (net == "s8ws") {
-    constexpr auto ws = ConvWeights::standardized;
-    if (norm == "batch") return f.template operator()<S8Net<BatchNorm, ws>>();
-    if (norm == "group") return f.template operator()<S8Net<SeedGroupNorm, ws>>();
-    if (norm == "layer") return f.template operator()<S8Net<LayerNorm, ws>>();
+  } else if (net == "s8-plain") {
+    constexpr auto plain = ConvWeights::plain;
+    if (norm == "batch") return f.template operator()<S8Net<BatchNorm, plain>>();
+    if (norm == "group") return f.template operator()<S8Net<SeedGroupNorm, plain>>();
+    if (norm == "layer") return f.template operator()<S8Net<LayerNorm, plain>>();
   }
   throw UsageError("unknown network '" + net + "' with norm '" + norm + "'");
 }
@@ -37,6 +37,11 @@ NetworkDescription describe_network(const std::string& net, const std::string& n
   return with_network(net, norm, []<class Net>() {
     return NetworkDescription{{Net::layers.begin(), Net::layers.end()}, Net::parameters, Net::flops};
   });
+}
+
+const std::vector<std::string>& network_names() {
+  static const std::vector<std::string> names{"seed", "s8", "s8-plain"};
+  return names;
 }
 
 std::string norm_display_name(const std::string& norm) {

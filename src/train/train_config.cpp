@@ -1,6 +1,9 @@
 #include "normlab/train_config.hpp"
 
+#include <algorithm>
+
 #include "normlab/error.hpp"
+#include "normlab/models.hpp"
 
 namespace normlab {
 
@@ -11,7 +14,9 @@ void require(bool ok, const std::string& what) {
 }  // namespace
 
 void TrainConfig::validate() const {
-  require(net == "seed" || net == "s8" || net == "s8ws", "--net must be seed or s8, not '" + net + "'");
+  const auto& nets = network_names();
+  require(std::find(nets.begin(), nets.end(), net) != nets.end(),
+          "--net must be seed, s8 or s8-plain, not '" + net + "'");
   require(norm == "batch" || norm == "group" || norm == "layer",
           "--norm must be batch, group or layer, not '" + norm + "'");
   require(epochs >= 1 && epochs <= 1000, "--epochs must be between 1 and 1000");
@@ -40,10 +45,10 @@ TrainConfig s8_recipe() {
   c.momentum = 0.9f;
   c.nesterov = true;
   c.weight_decay = 5e-4f;
+  c.batch = 64;
   c.schedule = Schedule::one_cycle;
   c.label_smoothing = 0.1f;
   c.augment.brightness = c.augment.contrast = c.augment.saturation = 0.f;
-  c.augment.cutout = true;
   c.test_time_flip = true;
   return c;
 }
