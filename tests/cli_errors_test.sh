@@ -80,8 +80,9 @@ fi
 rc=0; "$normlab" train --help >"$tmp/help" 2>&1 || rc=$?
 missing=""
 for opt in --net --norm --epochs --seed --threads --batch-size --lr --momentum --nesterov \
-           --weight-decay --schedule --label-smoothing --no-flip --no-crop --crop-padding \
-           --jitter --no-jitter --cutout --cutout-size --tta --limit --holdout --data --out --resume; do
+           --no-nesterov --weight-decay --decay-norms --schedule --label-smoothing --no-flip \
+           --no-crop --crop-padding --jitter --no-jitter --cutout --no-cutout --cutout-size --tta \
+           --no-tta --limit --holdout --data --out --resume; do
   grep -qe "$opt\b" "$tmp/help" || missing+=" $opt"
 done
 if [ "$rc" -eq 0 ] && [ -z "$missing" ]; then ok "train --help exits 0 and documents every option"
@@ -103,6 +104,18 @@ for norm in batch group layer; do
     bad "summary --net seed --norm $norm (exit $rc)"; echo "$out" | grep -i params
   fi
 done
+for net in s8 s8-plain; do
+  rc=0; out=$("$normlab" summary --net "$net" --norm group 2>&1) || rc=$?
+  if [ "$rc" -eq 0 ] && grep -q 'Total params: 48,880$' <<<"$out"; then
+    ok "summary --net $net: 48,880 parameters"
+  else
+    bad "summary --net $net (exit $rc)"; echo "$out" | grep -i params
+  fi
+done
+rc=0; out=$("$normlab" summary --net s8 --norm layer 2>&1) || rc=$?
+if grep -q '^WSConv3x3-1 ' <<<"$out" && grep -q '^Conv1x1-24 ' <<<"$out"; then
+  ok "s8 standardises the convolutions' weights, not the classifier's"
+else bad "s8's layer table: $(grep -c WSConv <<<"$out") WSConv rows"; fi
 
 # --- Options out of range (refused before any data is read) ----------------------------------
 expect_error "unknown option" '--bogus' -- train --bogus 3 --data "$fake" --out "$tmp/o"
@@ -116,6 +129,12 @@ expect_error "--net resnet" '--net|resnet' -- train --net resnet --data "$fake" 
 expect_error "--norm instance" '--norm|instance' -- train --norm instance --data "$fake" --out "$tmp/o"
 expect_error "eval --norm instance" '--norm|instance' -- eval --weights "$tmp" --norm instance
 expect_error "summary --net resnet" '--net|resnet' -- summary --net resnet
+for flag in nesterov cutout tta; do
+  expect_error "--$flag with --no-$flag" "--$flag|--no-$flag" -- \
+    train --net s8 --$flag --no-$flag --data "$fake" --out "$tmp/o"
+done
+expect_error "--jitter with --no-jitter" '--jitter|--no-jitter' -- \
+  train --jitter 0.1 --no-jitter --data "$fake" --out "$tmp/o"
 if [ ! -e "$tmp/o" ]; then ok "refused options create no run directory"
 else bad "a refused train left $tmp/o behind"; fi
 

@@ -175,5 +175,25 @@ TEST(NetworkTraining, SgdOverfitsOneBatchWithBatchNorm) { expect_sgd_overfits_on
 TEST(NetworkTraining, SgdOverfitsOneBatchWithGroupNorm) { expect_sgd_overfits_one_batch<GroupNorm<2>>(); }
 TEST(NetworkTraining, SgdOverfitsOneBatchWithLayerNorm) { expect_sgd_overfits_one_batch<LayerNorm>(); }
 
+// With zero gradients and momentum, one step of lr 1 and decay 0.25 scales each decayed
+// parameter by 0.75: the convolution's weights always, the norm's scale only with decay_norms.
+TEST(NetworkTraining, WeightDecaySkipsNormScalesAndShiftsUnlessAsked) {
+  for (const bool decay_norms : {false, true}) {
+    Network<Chain<Input<3, 4, 4>, Conv3x3<4>, GroupNorm<2>>> net(2);
+    net.initialise(1);
+    std::fill(net.gradients().begin(), net.gradients().end(), 0.f);
+    std::fill(net.momentum().begin(), net.momentum().end(), 0.f);
+    const auto& conv = net.parameter_table()[0];
+    const auto& scale = net.parameter_table()[1];
+    ASSERT_EQ(scale.name, "gn1.weight");
+    const std::vector<float> conv_before = net.read(conv);
+    sgd_step(net, {0.f, false, 0.25f, decay_norms}, 1.f);
+    const std::vector<float> conv_after = net.read(conv), scale_after = net.read(scale);
+    for (std::size_t i = 0; i < conv_after.size(); ++i)
+      EXPECT_FLOAT_EQ(conv_after[i], 0.75f * conv_before[i]);
+    for (const float gamma : scale_after) EXPECT_FLOAT_EQ(gamma, decay_norms ? 0.75f : 1.f);
+  }
+}
+
 }  // namespace
 }  // namespace normlab
