@@ -399,6 +399,28 @@ TEST(LayerForward, DropoutInEvaluationIsTheIdentity) {
   expect_close(t.output(), t.input(), 0, 0);
 }
 
+// ---- In place ------------------------------------------------------------------------------
+
+// ReLU and dropout write over their input, value and gradient, unless something reads that
+// input again: ReLU's own backward reads its output, so a dropout right after it gets buffers
+// of its own, while one after a norm works in place.
+TEST(LayerForward, ReluAndDropoutRunInPlaceUnlessTheirInputIsReadAgain) {
+  Network<Chain<Input<4, 6, 6>, Conv1x1<8>, Relu, BatchNorm, Dropout<10>, Relu, Dropout<10>,
+                GlobalAvgPool, Conv1x1<10>>> net(kBatch);
+  std::vector<Tensor> outputs;
+  net.for_each_op([&](auto& op) { outputs.push_back(op.output()); });
+  auto same = [](const Slot& a, const Slot& b) { return a.region == b.region && a.offset == b.offset; };
+  ASSERT_EQ(outputs.size(), 8u);
+  EXPECT_TRUE(same(outputs[1].value, outputs[0].value)) << "ReLU after a convolution";
+  EXPECT_TRUE(same(outputs[1].grad, outputs[0].grad));
+  EXPECT_FALSE(same(outputs[2].value, outputs[1].value)) << "batch norm is not in place";
+  EXPECT_TRUE(same(outputs[3].value, outputs[2].value)) << "dropout after a norm";
+  EXPECT_TRUE(same(outputs[3].grad, outputs[2].grad));
+  EXPECT_TRUE(same(outputs[4].value, outputs[3].value)) << "ReLU after dropout";
+  EXPECT_FALSE(same(outputs[5].value, outputs[4].value)) << "dropout after ReLU";
+  EXPECT_FALSE(same(outputs[5].grad, outputs[4].grad));
+}
+
 // ---- Residual -----------------------------------------------------------------------------
 
 TEST(LayerForward, ResidualAddsItsInputToItsBodysOutput) {

@@ -301,6 +301,17 @@ TEST(LayerGradient, ResidualAddsTheSkipGradientToTheBodysInputGradient) {
   t.check_all_parameters({});
 }
 
+// The body starts with an in-place layer (it must not overwrite the skip's input) and ends
+// with ReLU, whose backward reads its output (the sum must not go there).
+TEST(LayerGradient, ResidualAroundInPlaceLayersKeepsTheSkipAndTheReluOutputIntact) {
+  GradientCheck<Behind<Residual<Dropout<20>, Conv1x1<8>, Relu>>> t(kBatch, true,
+                                                                   InputValues::smooth);
+  // A step small enough that no ReLU unit crosses zero (the body's ReLU sees conv outputs).
+  const Tolerance tol{.eps = 1e-4, .abs = 2e-3, .rel = 2e-2, .norm = 1e-2};
+  t.check_input(tol);
+  t.check_all_parameters(tol);
+}
+
 TEST(LayerGradient, ResidualAroundGroupNormGradientsMatchFiniteDifferences) {
   GradientCheck<Behind<Residual<Conv1x1<8>, GroupNorm<2>, Conv1x1<8>>>> t(kBatch, true,
                                                                          InputValues::smooth);

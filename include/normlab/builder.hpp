@@ -23,6 +23,9 @@ struct Tensor {
   dnnl::memory::desc md;  // batch x shape, in the layout the layers agree on
   Slot value;             // in Region::activations
   Slot grad;              // in Region::activation_gradients; invalid when no gradient flows
+  // The value is read again after the next layer has run (by a skip connection, or by the
+  // backward of the layer that wrote it), so no layer may overwrite it in place.
+  bool read_again = false;
   bool has_grad() const { return grad.valid(); }
 };
 
@@ -64,6 +67,10 @@ class Builder {
   // which keeps per-channel loops simple.
   dnnl::memory::desc activation_md(Shape s) const;
   Tensor make_activation(Shape s, bool with_grad = true);
+  // The output of an element-wise layer that can run in place: its input's own value and
+  // gradient buffers (halving the memory traffic and the arena), unless the input is read
+  // again, in which case fresh buffers.
+  Tensor in_place_output(const Tensor& in);
 
   // "conv" -> "conv1", "conv2", ...: names that read like the network's declaration.
   std::string next_name(const std::string& kind);

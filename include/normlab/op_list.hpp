@@ -2,6 +2,8 @@
 // previous one's output), run forward in order and backward in reverse.
 #pragma once
 
+#include <cstring>
+
 #include "normlab/chain.hpp"
 
 namespace normlab {
@@ -53,23 +55,27 @@ class OpList<TypeList<L, Rest...>> {
   OpList<TypeList<Rest...>> tail_;
 };
 
-// out = in + body(in). The sum is formed in the body's own output buffer (no op's backward
-// reads its own output), and the body gets a gradient buffer of its own for its input, so
-// backward can add the skip path's gradient without the two overwriting each other.
+// out = in + body(in). The body's input is marked read again (the skip reads it after the
+// body has run), so no in-place layer in the body overwrites it. The sum goes into the body's
+// output buffer, or into a buffer of its own when that output is read again (e.g. by an
+// in-place ReLU's backward). The body gets a gradient buffer of its own for its input, and the
+// skip path's gradient is copied out before the body's backward, which may work in place on
+// the shared output gradient.
 template <class... Body>
 class ResidualOp<TypeList<Body...>> {
  public:
   ResidualOp(Builder& b, const Tensor& in, ResidualConfig)
-      : in_(in), body_in_(with_own_gradient(b, in)), body_(b, body_in_) {
+      : in_(in), body_in_(body_input(b, in)), body_(b, body_in_), out_(own_output(b, body_.output())) {
     count_ = long(b.batch()) * in.shape.size();
   }
-  const Tensor& output() const { return body_.output(); }
+  const Tensor& output() const { return out_; }
   void bind(const Arena& arena) {
     body_.bind(arena);
     x_ = arena.as<float>(in_.value);
-    y_ = arena.as<float>(output().value);
+    body_y_ = arena.as<float>(body_.output().value);
+    y_ = arena.as<float>(out_.value);
     if (in_.has_grad()) {
-      dy_ = arena.as<float>(output().grad);
+      dy_ = arena.as<float>(out_.grad);
       dx_ = arena.as<float>(in_.grad);
       dbody_ = arena.as<float>(body_in_.grad);
     }
@@ -77,26 +83,36 @@ class ResidualOp<TypeList<Body...>> {
   void forward(const dnnl::stream& s, Pass pass) const {
     body_.forward(s, pass);
 #pragma omp parallel for schedule(static)
-    for (long i = 0; i < count_; ++i) y_[i] += x_[i];
+    for (long i = 0; i < count_; ++i) y_[i] = body_y_[i] + x_[i];
   }
   void backward(const dnnl::stream& s) const {
+    if (dx_ == nullptr) return body_.backward(s);
+    std::memcpy(dx_, dy_, std::size_t(count_) * sizeof(float));
     body_.backward(s);
-    if (dx_ == nullptr) return;
 #pragma omp parallel for schedule(static)
-    for (long i = 0; i < count_; ++i) dx_[i] = dy_[i] + dbody_[i];
+    for (long i = 0; i < count_; ++i) dx_[i] += dbody_[i];
   }
 
  private:
-  static Tensor with_own_gradient(Builder& b, const Tensor& in) {
+  static Tensor body_input(Builder& b, const Tensor& in) {
     Tensor t = in;
+    t.read_again = true;
     if (in.has_grad()) t.grad = b.arena().reserve(Region::activation_gradients, in.md.get_size());
+    return t;
+  }
+  static Tensor own_output(Builder& b, const Tensor& body_out) {
+    Tensor t = body_out;
+    if (t.read_again) t.value = b.arena().reserve(Region::activations, t.md.get_size());
+    t.read_again = false;
     return t;
   }
 
   Tensor in_, body_in_;
   OpList<TypeList<Body...>> body_;
+  Tensor out_;
   long count_ = 0;
   const float* x_ = nullptr;
+  const float* body_y_ = nullptr;
   float* y_ = nullptr;
   const float* dy_ = nullptr;
   float* dx_ = nullptr;

@@ -21,6 +21,11 @@ Tensor Builder::make_activation(Shape s, bool with_grad) {
   return t;
 }
 
+Tensor Builder::in_place_output(const Tensor& in) {
+  if (in.read_again) return make_activation(in.shape, in.has_grad());
+  return in;
+}
+
 std::string Builder::next_name(const std::string& kind) {
   return kind + std::to_string(++name_counts_[kind]);
 }

@@ -13,6 +13,7 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
   const Shape out_shape{config.out_channels, in.shape.h + 2 * pad - config.kernel + 1,
                         in.shape.w + 2 * pad - config.kernel + 1};
   out_ = b.make_activation(out_shape);
+  out_.read_again = config.relu;  // the fused ReLU's backward masks with the output
 
   const dims strides{1, 1}, padding{pad, pad};
   const dims weight_dims{config.out_channels, in.shape.c, config.kernel, config.kernel};

@@ -10,7 +10,7 @@ namespace normlab {
 
 DropoutOp::DropoutOp(Builder& b, const Tensor& in, Config config)
     : in_(in), probability_(config.probability), counter_(&b.counter()) {
-  out_ = b.make_activation(in.shape, in.has_grad());
+  out_ = b.in_place_output(in);
   count_ = long(b.batch()) * in.shape.size();
   mask_slot_ = b.arena().reserve(Region::saved, std::size_t(count_));
   layer_id_ = b.count_of("dropout");
@@ -27,9 +27,11 @@ void DropoutOp::bind(const Arena& arena) {
   }
 }
 
+// Both passes work in place on the output: when the output has buffers of its own (the input
+// is read again), the input is copied there first.
 void DropoutOp::forward(const dnnl::stream&, Pass pass) const {
+  if (y_ != x_) std::memcpy(y_, x_, std::size_t(count_) * sizeof(float));
   if (pass == Pass::eval || probability_ == 0.f) {
-    std::memcpy(y_, x_, std::size_t(count_) * sizeof(float));
     std::memset(mask_, 1, std::size_t(count_));
     return;
   }
@@ -48,7 +50,6 @@ void DropoutOp::forward(const dnnl::stream&, Pass pass) const {
   const long blocks = (groups + kBlock - 1) / kBlock;
   // Local restrict pointers: the mask is bytes, and a byte store may alias anything, so
   // through the members the compiler would reload every pointer per element and not vectorise.
-  const float* __restrict x = x_;
   float* __restrict y = y_;
   std::uint8_t* __restrict mask = mask_;
   const long count = count_;
@@ -64,7 +65,7 @@ void DropoutOp::forward(const dnnl::stream&, Pass pass) const {
     for (long i = begin; i < end; ++i) {
       const bool keep = lanes[i - begin] >= threshold;
       mask[i] = keep;
-      y[i] = keep ? x[i] * scale : 0.f;
+      y[i] = keep ? y[i] * scale : 0.f;
     }
   }
 }
@@ -72,12 +73,12 @@ void DropoutOp::forward(const dnnl::stream&, Pass pass) const {
 void DropoutOp::backward(const dnnl::stream&) const {
   if (dx_ == nullptr) return;
   const float scale = probability_ == 0.f ? 1.f : 1.f / (1.f - probability_);
-  const float* __restrict dy = dy_;
+  if (dx_ != dy_) std::memcpy(dx_, dy_, std::size_t(count_) * sizeof(float));
   const std::uint8_t* __restrict mask = mask_;
   float* __restrict dx = dx_;
   const long count = count_;
 #pragma omp parallel for schedule(static)
-  for (long i = 0; i < count; ++i) dx[i] = mask[i] ? dy[i] * scale : 0.f;
+  for (long i = 0; i < count; ++i) dx[i] = mask[i] ? dx[i] * scale : 0.f;
 }
 
 }  // namespace normlab

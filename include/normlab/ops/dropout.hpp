@@ -1,6 +1,7 @@
 // Inverted dropout: training keeps each value with probability 1-p and scales it by 1/(1-p);
-// evaluation passes values through. The mask is drawn from the counter-based generator keyed
-// by (seed, epoch, step, layer, element), so it is the same whatever the thread count.
+// evaluation passes values through. It runs in place unless its input is read again. The mask
+// is drawn from the counter-based generator keyed by (seed, epoch, step, layer, element), so it
+// is the same whatever the thread count.
 #pragma once
 
 #include "normlab/builder.hpp"

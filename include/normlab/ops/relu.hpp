@@ -1,4 +1,5 @@
-// ReLU, forward and backward by oneDNN's eltwise primitives.
+// ReLU, forward and backward by oneDNN's eltwise primitives, in place unless its input is read
+// again (see Builder::in_place_output).
 #pragma once
 
 #include "normlab/builder.hpp"
