@@ -337,9 +337,9 @@ TEST(LayerForward, BatchNormTrainingStepMovesRunningStatisticsByMomentumWithUnbi
   EXPECT_EQ(t.net().read(table[1]), var1);
 }
 
-template <class Norm, int Groups>
+template <class Norm, int Groups, int Channels = 8>
 void expect_group_norm_matches_reference() {
-  OneLayer<Chain<Input<8, 6, 6>, Norm>> t(kBatch);
+  OneLayer<Chain<Input<Channels, 6, 6>, Norm>> t(kBatch);
   const auto gamma = t.randomise_parameter(0, 0.5f, 1.5f);
   const auto beta = t.randomise_parameter(1, -0.5f, 0.5f);
   t.net().forward(Pass::train);
@@ -359,6 +359,14 @@ TEST(LayerForward, GroupNormWithFourGroupsNormalisesEachQuarterOfTheChannelsPerS
 
 TEST(LayerForward, LayerNormNormalisesAllChannelsAndPixelsOfEachSample) {
   expect_group_norm_matches_reference<LayerNorm, 1>();
+}
+
+// 16, 32 and 64 channels run their own compiled kernels (the networks' widths).
+TEST(LayerForward, GroupNormAtTheNetworksWidthsMatchesTheReference) {
+  expect_group_norm_matches_reference<GroupNorm<4>, 4, 16>();
+  expect_group_norm_matches_reference<GroupNorm<4>, 4, 32>();
+  expect_group_norm_matches_reference<LayerNorm, 1, 32>();
+  expect_group_norm_matches_reference<GroupNorm<4>, 4, 64>();
 }
 
 // ---- Dropout ------------------------------------------------------------------------------

@@ -285,6 +285,18 @@ TEST(LayerGradient, GroupNormWithFourGroupsGradientsMatchFiniteDifferences) {
   t.check_parameter(2, {});
 }
 
+// 16 and 32 channels run their own compiled kernels (the networks' widths).
+TEST(LayerGradient, GroupNormAtTheNetworksWidthsGradientsMatchFiniteDifferences) {
+  GradientCheck<Behind<GroupNorm<4>, 16>> t16(kBatch, true, InputValues::smooth);
+  t16.check_input({});
+  t16.check_parameter(1, {});
+  t16.check_parameter(2, {});
+  GradientCheck<Behind<LayerNorm, 32>> t32(kBatch, true, InputValues::smooth);
+  t32.check_input({});
+  t32.check_parameter(1, {});
+  t32.check_parameter(2, {});
+}
+
 TEST(LayerGradient, LayerNormGradientsMatchFiniteDifferences) {
   GradientCheck<Behind<LayerNorm>> t(kBatch, true, InputValues::smooth);
   t.check_input({});

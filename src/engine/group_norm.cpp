@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace normlab {
 
@@ -42,17 +43,41 @@ void GroupNormOp::bind(const Arena& arena) {
   }
 }
 
+// The networks' widths get their own instantiation: with the channel count a constant, the
+// per-channel sums over pixels stay in vector registers instead of a stack array the compiler
+// must reload on every pixel. Any other width runs the same code with the count read at run
+// time (kChannels = 0).
+template <class Kernel>
+void with_channel_count(int channels, Kernel&& kernel) {
+  switch (channels) {
+    case 16: return kernel(std::integral_constant<int, 16>{});
+    case 32: return kernel(std::integral_constant<int, 32>{});
+    case 64: return kernel(std::integral_constant<int, 64>{});
+    default: return kernel(std::integral_constant<int, 0>{});
+  }
+}
+
+void GroupNormOp::forward(const dnnl::stream&, Pass) const {
+  with_channel_count(channels_, [this](auto c) { forward_kernel<decltype(c)::value>(); });
+}
+
+void GroupNormOp::backward(const dnnl::stream&) const {
+  if (dx_ == nullptr) return;
+  with_channel_count(channels_, [this](auto c) { backward_kernel<decltype(c)::value>(); });
+}
+
 // Each sample is independent, so the work splits over samples and the result does not depend
 // on the thread count. Sums run per channel in float over H*W values (vectorised across the
 // contiguous channels), then per group in double.
-void GroupNormOp::forward(const dnnl::stream&, Pass) const {
-  const int C = channels_, G = groups_, per_group = C / G;
+template <int kChannels>
+void GroupNormOp::forward_kernel() const {
+  const int C = kChannels > 0 ? kChannels : channels_, G = groups_, per_group = C / G;
   const long P = pixels_;
   const double count = double(P) * per_group;
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < batch_; ++n) {
-    const float* x = x_ + long(n) * P * C;
-    float* y = y_ + long(n) * P * C;
+    const float* __restrict x = x_ + long(n) * P * C;
+    float* __restrict y = y_ + long(n) * P * C;
     float sum[kMaxChannels], channel_mean[kMaxChannels], a[kMaxChannels], b[kMaxChannels];
     // Two passes (mean, then squared deviations) keep the variance accurate when the mean is
     // large against the spread.
@@ -93,16 +118,16 @@ void GroupNormOp::forward(const dnnl::stream&, Pass) const {
 //   dx = rstd * (gamma_c dy - A_g - xhat B_g),  A_g = sum_g(gamma dy) / M,
 //                                               B_g = sum_g(gamma dy xhat) / M
 // which is one pass of per-channel sums and one pass of dx = k1 dy + k2 x + k3.
-void GroupNormOp::backward(const dnnl::stream&) const {
-  if (dx_ == nullptr) return;
-  const int C = channels_, G = groups_, per_group = C / G;
+template <int kChannels>
+void GroupNormOp::backward_kernel() const {
+  const int C = kChannels > 0 ? kChannels : channels_, G = groups_, per_group = C / G;
   const long P = pixels_;
   const double count = double(P) * per_group;
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < batch_; ++n) {
-    const float* x = x_ + long(n) * P * C;
-    const float* dy = dy_ + long(n) * P * C;
-    float* dx = dx_ + long(n) * P * C;
+    const float* __restrict x = x_ + long(n) * P * C;
+    const float* __restrict dy = dy_ + long(n) * P * C;
+    float* __restrict dx = dx_ + long(n) * P * C;
     float channel_mean[kMaxChannels], sum_dy[kMaxChannels], sum_dy_xc[kMaxChannels];
     float k1[kMaxChannels], k2[kMaxChannels], k3[kMaxChannels];
     for (int c = 0; c < C; ++c) {
@@ -110,6 +135,9 @@ void GroupNormOp::backward(const dnnl::stream&) const {
       sum_dy[c] = sum_dy_xc[c] = 0.f;
     }
     for (long p = 0; p < P; ++p)
+      // Vectorise across the channels (one register per 16): left alone, GCC unrolls the
+      // fixed-width channel loop and vectorises across pixels with shuffles, 3x slower.
+#pragma omp simd
       for (int c = 0; c < C; ++c) {
         const float g = dy[p * C + c];
         sum_dy[c] += g;

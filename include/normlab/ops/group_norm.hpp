@@ -26,6 +26,11 @@ class GroupNormOp {
   void backward(const dnnl::stream& s) const;
 
  private:
+  template <int kChannels>
+  void forward_kernel() const;
+  template <int kChannels>
+  void backward_kernel() const;
+
   Tensor in_, out_;
   int batch_ = 0, groups_ = 0, channels_ = 0;
   long pixels_ = 0;  // H * W
