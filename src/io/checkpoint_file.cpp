@@ -8,6 +8,7 @@
 
 #include "normlab/atomic_file.hpp"
 #include "normlab/error.hpp"
+#include "normlab/little_endian.hpp"
 
 namespace normlab {
 namespace {
@@ -22,19 +23,6 @@ constexpr std::size_t kCrcSize = 4;
 
 [[noreturn]] void fail(const fs::path& path, const std::string& what) {
   throw Error(path.string() + ": " + what);
-}
-
-void append_little_endian(std::vector<std::byte>& out, std::uint64_t value, std::size_t width) {
-  for (std::size_t i = 0; i < width; ++i) out.push_back(static_cast<std::byte>(value >> (8 * i)));
-}
-
-std::uint64_t read_little_endian(std::span<const std::byte> bytes, std::size_t offset,
-                                 std::size_t width) {
-  std::uint64_t value = 0;
-  for (std::size_t i = 0; i < width; ++i) {
-    value |= std::to_integer<std::uint64_t>(bytes[offset + i]) << (8 * i);
-  }
-  return value;
 }
 
 std::uint32_t crc32_of(std::uint32_t crc, std::span<const std::byte> bytes) {

@@ -7,6 +7,7 @@
 
 #include "normlab/atomic_file.hpp"
 #include "normlab/error.hpp"
+#include "normlab/little_endian.hpp"
 
 namespace normlab {
 
@@ -165,15 +166,6 @@ class HeaderDictParser {
   const std::string& source_;
   std::size_t pos_ = 0;
 };
-
-std::uint32_t read_little_endian(std::span<const std::byte> bytes, std::size_t offset,
-                                 std::size_t width) {
-  std::uint32_t value = 0;
-  for (std::size_t i = 0; i < width; ++i) {
-    value |= std::to_integer<std::uint32_t>(bytes[offset + i]) << (8 * i);
-  }
-  return value;
-}
 
 }  // namespace
 
