@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "machine_peak.hpp"
 #include "normlab/loss.hpp"
 #include "normlab/nets.hpp"
 #include "normlab/network.hpp"
@@ -27,10 +28,6 @@ namespace normlab {
 namespace {
 
 constexpr int kBatch = 128;
-
-// FP32 FMA peak of the machine's two cores, as measured in /work/shared/DESIGN.md
-// ("Facts about the environment": "FP32 FMA peak about 450 GFLOP/s").
-constexpr double kPeakFlops = 450e9;
 
 // NORMLAB_THREADS (default 2) before any benchmark runs: oneDNN's OpenMP runtime reads it.
 const int kThreads = [] {
