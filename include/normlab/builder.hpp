@@ -68,8 +68,8 @@ class Builder {
   dnnl::memory::desc activation_md(Shape s) const;
   Tensor make_activation(Shape s, bool with_grad = true);
   // The output of an element-wise layer that can run in place: its input's own value and
-  // gradient buffers (halving the memory traffic and the arena), unless the input is read
-  // again, in which case fresh buffers.
+  // gradient buffers (one activation less in the arena, and writes to lines just read),
+  // unless the input is read again, in which case fresh buffers.
   Tensor in_place_output(const Tensor& in);
 
   // "conv" -> "conv1", "conv2", ...: names that read like the network's declaration.

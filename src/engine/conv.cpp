@@ -135,7 +135,6 @@ void ConvOp::backward(const dnnl::stream& s) const {
   backward_data_(s);
 }
 
-
 // Per output channel o, over its fan_in weights: w_hat = (w - mean) * r, r = 1/sqrt(var + eps).
 // The weights are a few thousand floats, so this is serial (and so deterministic).
 void ConvOp::standardize_weights() const {
