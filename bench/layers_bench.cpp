@@ -20,7 +20,7 @@
 
 #include "machine_peak.hpp"
 #include "normlab/loss.hpp"
-#include "normlab/nets.hpp"
+#include "normlab/models.hpp"
 #include "normlab/network.hpp"
 #include "normlab/optimizer.hpp"
 
@@ -191,14 +191,12 @@ void register_network(std::string_view net_name, std::string_view norm_name) {
       ->UseRealTime();
 }
 
-// The six networks of the study; their layers come from the declarations in nets.hpp.
+// Every network with every norm, from the tables in models.hpp; their layers come from the
+// declarations in nets.hpp.
 const bool kRegistered = [] {
-  register_network<SeedNet<BatchNorm>>("seed", "batch");
-  register_network<SeedNet<SeedGroupNorm>>("seed", "group");
-  register_network<SeedNet<LayerNorm>>("seed", "layer");
-  register_network<S8Net<BatchNorm>>("s8", "batch");
-  register_network<S8Net<SeedGroupNorm>>("s8", "group");
-  register_network<S8Net<LayerNorm>>("s8", "layer");
+  for_each_network([]<class Net>(std::string_view net, std::string_view norm) {
+    register_network<Net>(std::string(net), std::string(norm));
+  });
   return true;
 }();
 

@@ -98,7 +98,7 @@ Finished train_uninterrupted(const TrainConfig& config, const Cifar10& data) {
   clear_stop();
   Trainer trainer(config, data);
   TrainingState state;
-  EXPECT_TRUE(trainer.run(state, [](const TrainingState&) {}));
+  EXPECT_EQ(trainer.run(state, [](const TrainingState&) {}), Outcome::finished);
   return snapshot(trainer, state);
 }
 
@@ -116,7 +116,7 @@ void expect_identical(const Finished& a, const Finished& b) {
 void run_steps(Trainer& trainer, TrainingState& state, int steps) {
   for (int i = 0; i < steps; ++i) {
     request_stop();
-    ASSERT_FALSE(trainer.run(state, [](const TrainingState&) {})) << "finished before the stop";
+    ASSERT_EQ(trainer.run(state, [](const TrainingState&) {}), Outcome::stopped) << "finished before the stop";
   }
   clear_stop();
 }
@@ -152,7 +152,7 @@ Finished stopped_and_resumed(const TrainConfig& config, const Cifar10& data, int
   Trainer trainer(config, data);
   TrainingState state = load_training_checkpoint(file, config, trainer.network());
   EXPECT_EQ(state.epoch * trainer.steps_per_epoch() + state.step, stop_after);
-  EXPECT_TRUE(trainer.run(state, [](const TrainingState&) {}));
+  EXPECT_EQ(trainer.run(state, [](const TrainingState&) {}), Outcome::finished);
   return snapshot(trainer, state);
 }
 
@@ -175,7 +175,7 @@ TEST(Training, ShortRealRunBeatsChance) {
   Trainer trainer(c, data);
   ASSERT_EQ(trainer.eval_set().count, 10'000);
   TrainingState state;
-  ASSERT_TRUE(trainer.run(state, [](const TrainingState&) {}));
+  ASSERT_EQ(trainer.run(state, [](const TrainingState&) {}), Outcome::finished);
   ASSERT_EQ(state.history.size(), 2u);
   const EpochMetrics& last = state.history.back();
   std::printf("short run: train %.2f%%, test %.2f%% (loss %.3f) after %d epochs, %.1f s\n",
@@ -223,12 +223,12 @@ TEST(Resume, FromEpochCheckpointIsBitwiseIdentical) {
     Trainer trainer(c, data);
     TrainingState state;
     bool saved = false;
-    ASSERT_TRUE(trainer.run(state, [&](const TrainingState& s) {
+    ASSERT_EQ(trainer.run(state, [&](const TrainingState& s) {
       if (s.epoch == 1) {
         save_training_checkpoint(tmp.path() / "epoch1.bin", c, s, trainer.network());
         saved = true;
       }
-    }));
+    }), Outcome::finished);
     ASSERT_TRUE(saved);
     expect_identical(reference, snapshot(trainer, state));
   }
@@ -238,7 +238,7 @@ TEST(Resume, FromEpochCheckpointIsBitwiseIdentical) {
   EXPECT_EQ(state.epoch, 1);
   EXPECT_EQ(state.step, 0);
   ASSERT_EQ(state.history.size(), 1u);
-  ASSERT_TRUE(trainer.run(state, [](const TrainingState&) {}));
+  ASSERT_EQ(trainer.run(state, [](const TrainingState&) {}), Outcome::finished);
   expect_identical(reference, snapshot(trainer, state));
 }
 
@@ -359,7 +359,7 @@ TEST_F(Refusal, OtherBatchSize) {
   TrainConfig c = config_;
   c.batch = 32;
   const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("batch_size"), std::string::npos) << m;
+  EXPECT_NE(m.find("batch = "), std::string::npos) << m;
   EXPECT_NE(m.find("64"), std::string::npos) << m;
 }
 

@@ -1,21 +1,83 @@
-// The one place where names on the command line become network types.
+// The one place where names on the command line become network types: a table of norms and a
+// table of networks. Adding a norm or a network is one row in its table (plus its declaration
+// in nets.hpp); the CLI's choices, validation, summary, compare and the benchmarks follow.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "normlab/chain.hpp"
+#include "normlab/nets.hpp"
 #include "normlab/network.hpp"
 
 namespace normlab {
 
-// The networks by name: "seed" (SeedNet), "s8" (S8Net) and "s8-plain" (S8Net without weight
-// standardisation, for the ablation).
-const std::vector<std::string>& network_names();
+template <class Layer>
+struct NormRow {
+  using type = Layer;
+  std::string_view name;     // on the command line and in config.json
+  std::string_view display;  // in tables and figures
+};
 
-// Builds SeedNet or S8Net with BatchNorm, GroupNorm (4 groups) or LayerNorm for a batch size.
-std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm, int batch);
+// The norms, in the order the CLI lists and `compare` runs them.
+inline constexpr auto kNorms = std::tuple{
+    NormRow<BatchNorm>{"batch", "BatchNorm"},
+    NormRow<SeedGroupNorm>{"group", "GroupNorm"},  // 4 groups, as the seed's
+    NormRow<LayerNorm>{"layer", "LayerNorm"},      // GroupNorm with one group
+};
+
+template <template <class Norm> class Net>
+struct NetRow {
+  template <class Norm>
+  using of = Net<Norm>;
+  std::string_view name;
+  std::string_view description;
+};
+
+template <class Norm>
+using S8PlainNet = S8Net<Norm, ConvWeights::plain>;
+template <class Norm>
+using S8StandardisedNet = S8Net<Norm>;
+
+// The networks, each built with every norm.
+inline constexpr auto kNets = std::tuple{
+    NetRow<SeedNet>{"seed", "the assignment's reference model"},
+    NetRow<S8StandardisedNet>{"s8", "residual adds and weight standardisation"},
+    NetRow<S8PlainNet>{"s8-plain", "S8Net without weight standardisation (ablation)"},
+};
+
+// Calls f.template operator()<Net>(net_name, norm_name) for every network with every norm.
+template <class F>
+void for_each_network(F&& f) {
+  std::apply(
+      [&](const auto&... net) {
+        auto with_norms = [&](const auto& n) {
+          std::apply(
+              [&](const auto&... norm) {
+                (f.template operator()<typename std::remove_cvref_t<decltype(n)>::template of<
+                     typename std::remove_cvref_t<decltype(norm)>::type>>(n.name, norm.name),
+                 ...);
+              },
+              kNorms);
+        };
+        (with_norms(net), ...);
+      },
+      kNets);
+}
+
+const std::vector<std::string>& network_names();
+const std::vector<std::string>& norm_names();
+std::string network_names_text();  // "seed, s8 or s8-plain"
+std::string norm_names_text();     // "batch, group or layer"
+std::string norm_display_name(const std::string& norm);  // "batch" -> "BatchNorm"
+
+// Builds the named network for a batch size; `norm_batch` images share BatchNorm statistics
+// (0: the whole batch). Throws Error for a name not in the tables.
+std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
+                                          int batch, int norm_batch = 0);
 
 // The compile-time description of the same network: its layers, parameters and FLOPs.
 struct NetworkDescription {
@@ -24,7 +86,5 @@ struct NetworkDescription {
   double flops = 0;  // forward, per image
 };
 NetworkDescription describe_network(const std::string& net, const std::string& norm);
-
-std::string norm_display_name(const std::string& norm);  // "batch" -> "BatchNorm"
 
 }  // namespace normlab

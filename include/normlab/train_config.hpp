@@ -1,5 +1,7 @@
 // Everything that defines a training run. Saved as config.json in the run directory and in
-// every checkpoint, so a resumed run can prove it continues the same experiment.
+// every checkpoint, so a resumed run can prove it continues the same experiment. The JSON keys
+// are the field names; the command-line options that set them are listed once, in
+// src/cli/recipe_options.cpp.
 #pragma once
 
 #include <cstdint>
@@ -14,12 +16,13 @@ namespace normlab {
 enum class Schedule { constant, one_cycle, cosine };
 
 struct TrainConfig {
-  std::string net = "seed";    // seed | s8
-  std::string norm = "batch";  // batch | group | layer
+  std::string net = "seed";    // a name from network_names()
+  std::string norm = "batch";  // a name from norm_names()
   int epochs = 20;
   std::uint64_t seed = 1;
   int threads = 2;
   int batch = 128;
+  int norm_batch = 0;  // images per BatchNorm statistics group; 0 = the whole batch
   float learning_rate = 0.01f;  // the peak for one-cycle
   float momentum = 0.9f;
   bool nesterov = false;
@@ -34,18 +37,31 @@ struct TrainConfig {
   std::string data_dir;  // as given; resolved by resolve_data_dir
   std::string out_dir;
 
-  // Throws UsageError naming the first option out of range.
+  // Throws ConfigError naming the key ("learning_rate") of the first setting out of range.
   void validate() const;
+  // The images BatchNorm computes one set of statistics over.
+  int statistics_batch() const { return norm_batch > 0 ? norm_batch : batch; }
 };
 
-// The recipes: the seed's, exactly, and the one tuned for S8Net.
+// The recipes: the seed's, exactly, and the one tuned for S8Net; by network name.
 TrainConfig seed_recipe();
 TrainConfig s8_recipe();
+TrainConfig recipe_for(const std::string& net);
+
+// Whether the learning rate at a step depends on the run's total length (so a run cannot be
+// extended without changing the steps already taken).
+bool schedule_depends_on_length(Schedule s);
 
 std::string schedule_name(Schedule s);
-Schedule parse_schedule(const std::string& name);
 
-void to_json(nlohmann::json& j, const TrainConfig& c);
-void from_json(const nlohmann::json& j, TrainConfig& c);
+void to_json(nlohmann::json& j, Schedule s);
+void from_json(const nlohmann::json& j, Schedule& s);
+// Every key required: a config.json that lacks one is refused, never silently defaulted.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AugmentOptions, flip, crop, crop_padding, brightness, contrast,
+                                   saturation, cutout, cutout_size)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainConfig, net, norm, epochs, seed, threads, batch,
+                                   norm_batch, learning_rate, momentum, nesterov, weight_decay,
+                                   decay_norms, schedule, label_smoothing, augment, test_time_flip,
+                                   limit, holdout, data_dir, out_dir)
 
 }  // namespace normlab

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "normlab/cifar10.hpp"
@@ -26,6 +27,15 @@ struct TrainingState {
   std::vector<EpochMetrics> history;
 };
 
+// Where and how a run went non-finite (1-based epoch and step, as the progress line shows them).
+struct Divergence {
+  int epoch = 0;
+  int step = 0;
+  std::string what;  // "the training loss is nan", "conv3.weight holds nan at element 5"
+};
+
+enum class Outcome { finished, stopped, diverged };
+
 struct Evaluation {
   double loss = 0;
   double accuracy = 0;  // percent
@@ -42,15 +52,18 @@ class Trainer {
   const ImageSet& eval_set() const { return eval_; }
   int steps_per_epoch() const { return steps_; }
 
-  // Trains until the last epoch or until a stop is requested (returns false then; the state
-  // says where it stopped). Calls on_epoch after each epoch's evaluation.
+  // Trains until the last epoch (finished), until a stop is requested (stopped: the state says
+  // where) or until a loss or a parameter goes non-finite (diverged: divergence() says where;
+  // the state and the network are then not to be saved). Calls on_epoch after each epoch's
+  // evaluation, with a finite network.
   template <class OnEpoch>
-  bool run(TrainingState& state, OnEpoch&& on_epoch);
+  Outcome run(TrainingState& state, OnEpoch&& on_epoch);
+  const Divergence& divergence() const { return divergence_; }
 
   Evaluation evaluate();
 
  private:
-  bool train_epoch(TrainingState& state);  // false: stopped mid-epoch
+  Outcome train_epoch(TrainingState& state);
   void forward_eval_batch(int first, int count);
 
   TrainConfig config_;
@@ -59,6 +72,7 @@ class Trainer {
   int steps_ = 0;
   std::vector<int> order_, labels_, eval_indices_, predictions_;
   std::vector<float> logits_sum_;
+  Divergence divergence_;
 };
 
 // SIGINT and SIGTERM ask the loop to stop after the current step. request_stop() does the same
@@ -70,12 +84,13 @@ void request_stop();
 void clear_stop();
 
 template <class OnEpoch>
-bool Trainer::run(TrainingState& state, OnEpoch&& on_epoch) {
+Outcome Trainer::run(TrainingState& state, OnEpoch&& on_epoch) {
   while (state.epoch < config_.epochs) {
-    if (!train_epoch(state)) return false;
+    const Outcome outcome = train_epoch(state);
+    if (outcome != Outcome::finished) return outcome;
     on_epoch(state);
   }
-  return true;
+  return Outcome::finished;
 }
 
 }  // namespace normlab

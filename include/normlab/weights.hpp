@@ -19,4 +19,8 @@ std::vector<TensorView> weight_views(const NetworkBase& net);
 // with the same weights, bit for bit.
 std::string weights_hash(const NetworkBase& net);
 
+// "" when parameters, running statistics and momentum are all finite; else the first tensor
+// that is not ("conv3.weight holds nan at element 5").
+std::string non_finite_state(const NetworkBase& net);
+
 }  // namespace normlab

@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "normlab/atomic_file.hpp"
@@ -14,15 +16,29 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Runs (or continues, or reuses when finished) one run of the comparison.
-void ensure_run(const TrainConfig& config, const Cifar10& data) {
+// Runs (or continues, or reuses when finished) one run of the comparison; its status after.
+RunStatus ensure_run(const TrainConfig& config, const Cifar10& data) {
   const fs::path dir = config.out_dir;
-  if (fs::exists(dir / "summary.json")) {
-    std::fprintf(stderr, "normlab: %s is finished, reusing it\n", dir.c_str());
-    return;
+  const RunStatus status = read_run_status(dir);
+  if (status == RunStatus::finished || status == RunStatus::diverged) {
+    std::fprintf(stderr, "normlab: %s is %s, reusing it\n", dir.c_str(),
+                 status == RunStatus::finished ? "finished" : "diverged");
+    return status;
   }
-  const int code = train_run(config, fs::exists(dir / kCheckpointName), data);
-  if (code != 0) throw CLI::RuntimeError(code);
+  const int code = train_run(config, status == RunStatus::unfinished, data);
+  if (code == kExitDiverged) return RunStatus::diverged;
+  if (code != kExitOk) throw CLI::RuntimeError(code);
+  return RunStatus::finished;
+}
+
+std::string diverged_line(const TrainConfig& config) {
+  std::ifstream in(fs::path(config.out_dir) / "summary.json");
+  const auto summary = nlohmann::json::parse(in, nullptr, false);
+  std::string where;
+  if (summary.is_object() && summary.contains("diverged_at"))
+    where = fmt::format(" at epoch {}, step {}: {}", summary["diverged_at"].value("epoch", 0),
+                        summary["diverged_at"].value("step", 0), summary.value("what", "?"));
+  return fmt::format("seed {}{} ({})", config.seed, where, config.out_dir);
 }
 
 }  // namespace
@@ -34,12 +50,11 @@ void add_compare_command(CLI::App& app) {
   options->add_to(*cmd);
   auto seeds = std::make_shared<int>(1);
   auto out = std::make_shared<std::string>();
-  auto norms = std::make_shared<std::vector<std::string>>(
-      std::vector<std::string>{"batch", "group", "layer"});
+  auto norms = std::make_shared<std::vector<std::string>>(norm_names());
   cmd->add_option("--seeds", *seeds, "runs per norm, seeds S, S+1, ... (mean +- std reported)")
       ->check(CLI::Range(1, 100));
   cmd->add_option("--norms", *norms, "which norms to compare")
-      ->check(CLI::IsMember({"batch", "group", "layer"}))
+      ->check(CLI::IsMember(norm_names()))
       ->delimiter(',');
   cmd->add_option("--out", *out, "directory for the runs and the comparison (default runs/compare-<net>)");
   cmd->callback([cmd, options, seeds, out, norms] {
@@ -49,18 +64,21 @@ void add_compare_command(CLI::App& app) {
     std::vector<RunGroup> groups;
     std::vector<CurveSeries> curves;
     for (const auto& norm : *norms) {
-      RunGroup group{norm_display_name(norm), describe_network(base.net, norm).parameters, {}};
+      RunGroup group{norm_display_name(norm), describe_network(base.net, norm).parameters, {}, {}};
       for (int k = 0; k < *seeds; ++k) {
         TrainConfig config = base;
         config.norm = norm;
         config.seed = base.seed + std::uint64_t(k);
         config.out_dir = (dir / fmt::format("{}-seed{}", norm, config.seed)).string();
-        ensure_run(config, data);
+        if (ensure_run(config, data) == RunStatus::diverged) {
+          group.diverged.push_back(diverged_line(config));
+          continue;
+        }
         group.runs.push_back(read_metrics_json(fs::path(config.out_dir) / "metrics.json"));
       }
       // The curve shows the mean test accuracy over the seeds, epoch by epoch.
       CurveSeries series{group.norm, {}};
-      for (std::size_t e = 0; e < group.runs.front().size(); ++e) {
+      for (std::size_t e = 0; !group.runs.empty() && e < group.runs.front().size(); ++e) {
         double sum = 0;
         for (const auto& run : group.runs) sum += run[e].test_accuracy;
         series.values.push_back(sum / double(group.runs.size()));
@@ -72,9 +90,11 @@ void add_compare_command(CLI::App& app) {
                                           *seeds > 1 ? fmt::format(" (mean of {} seeds)", *seeds) : "");
     plot_comparison(dir / "comparison.png", curves, title, "test accuracy (%)");
     const std::string table = comparison_table_markdown(groups);
-    write_file_atomically(dir / "comparison.md", std::as_bytes(std::span(table.data(), table.size())));
+    write_file_atomically(dir / "comparison.md", table);
     std::printf("%s", table.c_str());
     std::fprintf(stderr, "normlab: comparison written to %s\n", (dir / "comparison.md").c_str());
+    for (const RunGroup& group : groups)
+      if (!group.diverged.empty()) throw CLI::RuntimeError(kExitDiverged);
   });
 }
 

@@ -18,17 +18,17 @@ void add_eval_command(CLI::App& app) {
   auto weights = std::make_shared<std::string>();
   auto json_out = std::make_shared<std::string>();
   cmd->add_option("--weights", *weights, "directory of .npy files with manifest.json")->required();
-  cmd->add_option("--net", config->net, "network: seed, s8 or s8-plain")
+  cmd->add_option("--net", config->net, "network: " + network_names_text())
       ->check(CLI::IsMember(network_names()));
-  cmd->add_option("--norm", config->norm, "normalisation: batch, group or layer")
-      ->check(CLI::IsMember({"batch", "group", "layer"}));
+  cmd->add_option("--norm", config->norm, "normalisation: " + norm_names_text())
+      ->check(CLI::IsMember(norm_names()));
   cmd->add_option("--batch-size", config->batch, "images per forward pass");
   cmd->add_option("--threads", config->threads, "CPU threads");
   cmd->add_flag("--tta", config->test_time_flip, "average with the mirror image");
   cmd->add_option("--data", config->data_dir, "CIFAR-10 binary directory");
   cmd->add_option("--json", *json_out, "also write the result to this JSON file");
   cmd->callback([config, weights, json_out] {
-    config->validate();
+    validate_naming_options(*config);
     const Cifar10 data = Cifar10::load(resolve_data_dir(config->data_dir));
     Trainer trainer(*config, data);
     import_weights(*weights, weight_views(trainer.network()));
@@ -40,7 +40,7 @@ void add_eval_command(CLI::App& app) {
     std::printf("%s\n", result.dump(2).c_str());
     if (!json_out->empty()) {
       const std::string text = result.dump(2) + "\n";
-      write_file_atomically(*json_out, std::as_bytes(std::span(text.data(), text.size())));
+      write_file_atomically(*json_out, text);
     }
   });
 }

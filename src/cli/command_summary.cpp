@@ -24,10 +24,10 @@ void add_summary_command(CLI::App& app) {
   auto net = std::make_shared<std::string>("seed");
   auto norm = std::make_shared<std::string>("batch");
   auto batch = std::make_shared<int>(128);
-  cmd->add_option("--net", *net, "network: seed, s8 or s8-plain")
+  cmd->add_option("--net", *net, "network: " + network_names_text())
       ->check(CLI::IsMember(network_names()));
-  cmd->add_option("--norm", *norm, "normalisation: batch, group or layer")
-      ->check(CLI::IsMember({"batch", "group", "layer"}));
+  cmd->add_option("--norm", *norm, "normalisation: " + norm_names_text())
+      ->check(CLI::IsMember(norm_names()));
   cmd->add_option("--batch-size", *batch, "batch the arena is planned for")->check(CLI::Range(1, 4096));
   cmd->callback([net, norm, batch] {
     const NetworkDescription d = describe_network(*net, *norm);

@@ -8,26 +8,43 @@
 
 namespace normlab::cli {
 
-// Options shared by `train` and `compare`: everything a user tunes in a recipe. Only the
-// options given on the command line override the chosen network's recipe.
-struct RecipeOptions {
-  TrainConfig values;
-  std::string schedule = "constant";
-  float jitter = 0.2f;
-  bool no_flip = false, no_crop = false, no_jitter = false, no_cutout = false, no_tta = false,
-       no_nesterov = false;
-
+// The training options shared by `train`, `compare` and `sweep`, declared once in a table
+// (recipe_options.cpp). Only the options given on the command line override a recipe.
+class RecipeOptions {
+ public:
   void add_to(CLI::App& app);
-  TrainConfig apply(const CLI::App& app) const;  // the recipe of values.net, overridden
+  // The recipe of the network given with --net (default seed), with the given options applied
+  // and validated; an Error names the option at fault.
+  TrainConfig apply(const CLI::App& app) const;
+  // `base` with the given options applied and validated.
+  TrainConfig apply_to(const TrainConfig& base, const CLI::App& app) const;
+  // The given options, other than `allowed`, that would change `saved`, each as
+  // "--lr (0.5, the run has 0.01)".
+  std::vector<std::string> changed_options(const TrainConfig& saved, const CLI::App& app,
+                                           const std::vector<std::string>& allowed) const;
+
+ private:
+  TrainConfig parsed_;  // what CLI11 parsed; only the options given are read from it
 };
+
+// Validates, naming a setting by its option ("--lr must be in (0, 10]").
+void validate_naming_options(const TrainConfig& config);
+// "learning_rate" -> "--lr"; a key without an option is returned as it is.
+std::string option_for_key(const std::string& key);
 
 void add_train_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_summary_command(CLI::App& app);
 
+// The exit codes (README, "Reliability").
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitBadInput = 2;   // an option, a file or a checkpoint refused
+inline constexpr int kExitDiverged = 3;   // a loss or parameter went non-finite
+inline constexpr int kExitStopped = 130;  // SIGINT/SIGTERM: checkpoint saved, resumable
+
 // Trains one configuration into config.out_dir (or continues the run there), writing the run
-// directory as it goes. Returns 0, or 130 if a signal stopped it (with a checkpoint saved).
+// directory as it goes, holding its lock. Returns one of the exit codes above.
 int train_run(TrainConfig config, bool resume, const class Cifar10& data);
 
 }  // namespace normlab::cli

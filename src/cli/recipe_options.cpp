@@ -1,79 +1,194 @@
+// The training options, declared once. Each row is one command-line option: its flag, the
+// config.json key it sets, its help text, and either the field it parses into or what a switch
+// does. The table drives `train --help`, the override of a network's recipe, the names in
+// validation errors and the refusal of a changed recipe on resume.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <variant>
+
 #include "commands.hpp"
+#include "normlab/error.hpp"
 #include "normlab/models.hpp"
 
 namespace normlab::cli {
 
+namespace {
+
+using Field = std::variant<std::monostate, int& (*)(TrainConfig&), float& (*)(TrainConfig&),
+                           bool& (*)(TrainConfig&), std::uint64_t& (*)(TrainConfig&),
+                           std::string& (*)(TrainConfig&), Schedule& (*)(TrainConfig&)>;
+
+struct Row {
+  const char* flag;
+  const char* key;  // in config.json, dotted for nested objects ("augment.flip")
+  const char* help;
+  Field field;                                 // an option with a value parses into this field
+  void (*set)(TrainConfig&) = nullptr;         // a switch does this; a value option, this after
+  const char* excludes = nullptr;              // the opposite switch
+};
+
+// Field accessors read like the config's own member names.
+#define NORMLAB_FIELD(member) [](TrainConfig & c) -> auto& { return c.member; }
+
+const std::vector<Row>& rows() {
+  static const std::vector<Row> table = {
+      {"--net", "net", "network", NORMLAB_FIELD(net)},
+      {"--norm", "norm", "normalisation", NORMLAB_FIELD(norm)},
+      {"--epochs", "epochs", "epochs to train (recipe: 20); on --resume, a new total",
+       NORMLAB_FIELD(epochs)},
+      {"--seed", "seed", "seed for initialisation, shuffling, augmentation, dropout (0..2^64-1)",
+       NORMLAB_FIELD(seed)},
+      {"--threads", "threads", "CPU threads (results are bitwise reproducible per count)",
+       NORMLAB_FIELD(threads)},
+      {"--batch-size", "batch", "images per step (seed recipe: 128)", NORMLAB_FIELD(batch)},
+      {"--norm-batch", "norm_batch",
+       "images per BatchNorm statistics group, dividing the batch (0: the whole batch); "
+       "recorded but without effect for group and layer",
+       NORMLAB_FIELD(norm_batch)},
+      {"--lr", "learning_rate", "learning rate (the peak for one-cycle)",
+       NORMLAB_FIELD(learning_rate)},
+      {"--momentum", "momentum", "SGD momentum", NORMLAB_FIELD(momentum)},
+      {"--nesterov", "nesterov", "Nesterov momentum", {}, [](TrainConfig& c) { c.nesterov = true; }},
+      {"--no-nesterov", "nesterov", "plain momentum", {},
+       [](TrainConfig& c) { c.nesterov = false; }, "--nesterov"},
+      {"--weight-decay", "weight_decay", "L2 weight decay on conv weights (not norms)",
+       NORMLAB_FIELD(weight_decay)},
+      {"--decay-norms", "decay_norms", "apply the weight decay to norm scales and shifts too", {},
+       [](TrainConfig& c) { c.decay_norms = true; }},
+      {"--schedule", "schedule", "learning-rate schedule: constant, one-cycle or cosine",
+       NORMLAB_FIELD(schedule)},
+      {"--label-smoothing", "label_smoothing", "label smoothing epsilon",
+       NORMLAB_FIELD(label_smoothing)},
+      {"--no-flip", "augment.flip", "no random horizontal flip", {},
+       [](TrainConfig& c) { c.augment.flip = false; }},
+      {"--no-crop", "augment.crop", "no random crop", {},
+       [](TrainConfig& c) { c.augment.crop = false; }},
+      {"--crop-padding", "augment.crop_padding", "zero padding of the random crop",
+       NORMLAB_FIELD(augment.crop_padding)},
+      {"--jitter", "augment.brightness", "colour jitter: brightness, contrast and saturation",
+       NORMLAB_FIELD(augment.brightness),
+       [](TrainConfig& c) { c.augment.contrast = c.augment.saturation = c.augment.brightness; }},
+      {"--no-jitter", "augment.brightness", "no colour jitter", {},
+       [](TrainConfig& c) { c.augment.brightness = c.augment.contrast = c.augment.saturation = 0; },
+       "--jitter"},
+      {"--cutout", "augment.cutout", "cutout: zero a random square after normalisation", {},
+       [](TrainConfig& c) { c.augment.cutout = true; }},
+      {"--no-cutout", "augment.cutout", "no cutout", {},
+       [](TrainConfig& c) { c.augment.cutout = false; }, "--cutout"},
+      {"--cutout-size", "augment.cutout_size", "side of the cutout square",
+       NORMLAB_FIELD(augment.cutout_size)},
+      {"--tta", "test_time_flip", "test-time augmentation: average with the mirror image", {},
+       [](TrainConfig& c) { c.test_time_flip = true; }},
+      {"--no-tta", "test_time_flip", "no test-time augmentation", {},
+       [](TrainConfig& c) { c.test_time_flip = false; }, "--tta"},
+      {"--limit", "limit", "train on the first N training images only (0: all)",
+       NORMLAB_FIELD(limit)},
+      {"--holdout", "holdout", "validate on the last N training images instead of the test set",
+       NORMLAB_FIELD(holdout)},
+      {"--data", "data_dir",
+       "CIFAR-10 binary directory (default: $NORMLAB_DATA, else data/cifar-10-batches-bin)",
+       NORMLAB_FIELD(data_dir)},
+  };
+  return table;
+}
+
+#undef NORMLAB_FIELD
+
+nlohmann::json::json_pointer pointer_to(const std::string& dotted_key) {
+  std::string pointer = "/" + dotted_key;
+  for (char& ch : pointer)
+    if (ch == '.') ch = '/';
+  return nlohmann::json::json_pointer(pointer);
+}
+
+bool given(const CLI::App& app, const Row& row) { return app.count(row.flag) > 0; }
+
+// `base` with the given options applied.
+TrainConfig overlay(TrainConfig base, const TrainConfig& parsed, const CLI::App& app) {
+  for (const Row& row : rows()) {
+    if (!given(app, row)) continue;
+    std::visit(
+        [&](auto field) {
+          if constexpr (!std::is_same_v<decltype(field), std::monostate>)
+            field(base) = field(const_cast<TrainConfig&>(parsed));
+        },
+        row.field);
+    if (row.set) row.set(base);
+  }
+  return base;
+}
+
+}  // namespace
+
+void validate_naming_options(const TrainConfig& config) {
+  try {
+    config.validate();
+  } catch (const ConfigError& e) {
+    throw Error(option_for_key(e.key) + " " + e.problem);
+  }
+}
+
+std::string option_for_key(const std::string& key) {
+  for (const Row& row : rows())
+    if (row.key == key && !row.excludes) return row.flag;
+  return key;
+}
+
 void RecipeOptions::add_to(CLI::App& app) {
-  TrainConfig& v = values;
-  app.add_option("--net", v.net, "network: seed (the assignment's reference), s8, or s8-plain")
-      ->check(CLI::IsMember(network_names()));
-  app.add_option("--norm", v.norm, "normalisation: batch, group (4 groups) or layer")
-      ->check(CLI::IsMember({"batch", "group", "layer"}));
-  app.add_option("--epochs", v.epochs, "epochs to train (recipe: 20)");
-  app.add_option("--seed", v.seed, "seed for initialisation, shuffling, augmentation, dropout");
-  app.add_option("--threads", v.threads, "CPU threads (results are bitwise reproducible per count)");
-  app.add_option("--batch-size", v.batch, "images per step (recipe: 128)");
-  app.add_option("--lr", v.learning_rate, "learning rate (the peak for one-cycle)");
-  app.add_option("--momentum", v.momentum, "SGD momentum");
-  app.add_flag("--nesterov", v.nesterov, "Nesterov momentum");
-  app.add_flag("--no-nesterov", no_nesterov, "plain momentum");
-  app.add_option("--weight-decay", v.weight_decay, "L2 weight decay on conv weights (not norms)");
-  app.add_flag("--decay-norms", v.decay_norms, "apply the weight decay to norm scales and shifts too");
-  app.add_option("--schedule", schedule, "learning-rate schedule: constant, one-cycle or cosine")
-      ->check(CLI::IsMember({"constant", "one-cycle", "cosine"}));
-  app.add_option("--label-smoothing", v.label_smoothing, "label smoothing epsilon");
-  app.add_flag("--no-flip", no_flip, "no random horizontal flip");
-  app.add_flag("--no-crop", no_crop, "no random crop");
-  app.add_option("--crop-padding", v.augment.crop_padding, "zero padding of the random crop");
-  app.add_option("--jitter", jitter, "colour jitter: brightness, contrast and saturation");
-  app.add_flag("--no-jitter", no_jitter, "no colour jitter");
-  app.add_flag("--cutout", v.augment.cutout, "cutout: zero a random square after normalisation");
-  app.add_flag("--no-cutout", no_cutout, "no cutout");
-  app.add_option("--cutout-size", v.augment.cutout_size, "side of the cutout square");
-  app.add_flag("--tta", v.test_time_flip, "test-time augmentation: average with the mirror image");
-  app.add_flag("--no-tta", no_tta, "no test-time augmentation");
-  app.add_option("--limit", v.limit, "train on the first N training images only");
-  app.add_option("--holdout", v.holdout,
-                 "validate on the last N training images instead of the test set");
-  app.add_option("--data", v.data_dir,
-                 "CIFAR-10 binary directory (default: $NORMLAB_DATA, else data/cifar-10-batches-bin)");
-  for (const char* flag : {"nesterov", "cutout", "tta", "jitter"})
-    app.get_option(std::string("--no-") + flag)->excludes(std::string("--") + flag);
+  const std::map<std::string, Schedule> schedules = {
+      {"constant", Schedule::constant}, {"one-cycle", Schedule::one_cycle}, {"cosine", Schedule::cosine}};
+  for (const Row& row : rows()) {
+    std::visit(
+        [&](auto field) {
+          using F = decltype(field);
+          if constexpr (std::is_same_v<F, std::monostate>) {
+            app.add_flag(row.flag, row.help);
+          } else {
+            auto* option = app.add_option(row.flag, field(parsed_), row.help);
+            using T = std::remove_cvref_t<decltype(field(parsed_))>;
+            if constexpr (std::is_same_v<T, std::uint64_t>) option->check(CLI::NonNegativeNumber);
+            if constexpr (std::is_same_v<T, Schedule>)
+              option->transform(CLI::CheckedTransformer(schedules));
+          }
+        },
+        row.field);
+  }
+  app.get_option("--net")->check(CLI::IsMember(network_names()));
+  app.get_option("--norm")->check(CLI::IsMember(norm_names()));
+  for (const Row& row : rows())
+    if (row.excludes) app.get_option(row.flag)->excludes(row.excludes);
 }
 
 TrainConfig RecipeOptions::apply(const CLI::App& app) const {
-  TrainConfig c = values.net != "seed" ? s8_recipe() : seed_recipe();
-  const TrainConfig& v = values;
-  auto given = [&](const char* name) { return app.count(name) > 0; };
-  c.net = v.net;
-  c.norm = v.norm;
-  if (given("--epochs")) c.epochs = v.epochs;
-  if (given("--seed")) c.seed = v.seed;
-  if (given("--threads")) c.threads = v.threads;
-  if (given("--batch-size")) c.batch = v.batch;
-  if (given("--lr")) c.learning_rate = v.learning_rate;
-  if (given("--momentum")) c.momentum = v.momentum;
-  if (given("--nesterov")) c.nesterov = true;
-  if (no_nesterov) c.nesterov = false;
-  if (given("--weight-decay")) c.weight_decay = v.weight_decay;
-  if (given("--decay-norms")) c.decay_norms = true;
-  if (given("--schedule")) c.schedule = parse_schedule(schedule);
-  if (given("--label-smoothing")) c.label_smoothing = v.label_smoothing;
-  if (no_flip) c.augment.flip = false;
-  if (no_crop) c.augment.crop = false;
-  if (given("--crop-padding")) c.augment.crop_padding = v.augment.crop_padding;
-  if (given("--jitter")) c.augment.brightness = c.augment.contrast = c.augment.saturation = jitter;
-  if (no_jitter) c.augment.brightness = c.augment.contrast = c.augment.saturation = 0.f;
-  if (given("--cutout")) c.augment.cutout = true;
-  if (no_cutout) c.augment.cutout = false;
-  if (given("--cutout-size")) c.augment.cutout_size = v.augment.cutout_size;
-  if (given("--tta")) c.test_time_flip = true;
-  if (no_tta) c.test_time_flip = false;
-  if (given("--limit")) c.limit = v.limit;
-  if (given("--holdout")) c.holdout = v.holdout;
-  c.data_dir = v.data_dir;
-  c.validate();
-  return c;
+  const TrainConfig recipe = recipe_for(app.count("--net") ? parsed_.net : "seed");
+  return apply_to(recipe, app);
+}
+
+TrainConfig RecipeOptions::apply_to(const TrainConfig& base, const CLI::App& app) const {
+  TrainConfig config = overlay(base, parsed_, app);
+  validate_naming_options(config);
+  return config;
+}
+
+std::vector<std::string> RecipeOptions::changed_options(
+    const TrainConfig& saved, const CLI::App& app, const std::vector<std::string>& allowed) const {
+  const nlohmann::json before = saved, after = overlay(saved, parsed_, app);
+  std::vector<std::string> changed;
+  for (const Row& row : rows()) {
+    if (!given(app, row) || std::find(allowed.begin(), allowed.end(), row.flag) != allowed.end())
+      continue;
+    const auto& was = before.at(pointer_to(row.key));
+    const auto& now = after.at(pointer_to(row.key));
+    if (was == now) continue;
+    // Floats as typed ("0.01"), not as their double expansion in JSON.
+    auto text = [](const nlohmann::json& v) {
+      return v.is_number_float() ? fmt::format("{}", v.get<float>()) : v.dump();
+    };
+    changed.push_back(std::string(row.flag) + " " + text(now) + " (the run has " + text(was) + ")");
+  }
+  return changed;
 }
 
 }  // namespace normlab::cli

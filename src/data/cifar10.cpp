@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -27,8 +28,18 @@ constexpr std::array<const char*, 6> kBatchFiles = {"data_batch_1.bin", "data_ba
 constexpr int kTrainFiles = 5;
 constexpr const char* kMetaFile = "batches.meta.txt";
 
-[[noreturn]] void fail(const fs::path& file, const std::string& problem) {
-  throw Error(fmt::format("{}: {}", file.string(), problem));
+// A data file must be a regular file (or a link to one); says precisely what stands there instead.
+void require_regular_file(const fs::path& file) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(file, ec);
+  if (ec && ec.value() == ELOOP) fail(file, "is a symbolic link loop, not a data file");
+  if (!fs::exists(status)) {
+    if (fs::is_symlink(fs::symlink_status(file, ec))) fail(file, "is a dangling symbolic link");
+    fail(file, "missing file");
+  }
+  if (fs::is_directory(status)) fail(file, "is a directory, not a data file");
+  if (fs::is_fifo(status)) fail(file, "is a FIFO, not a data file");
+  if (!fs::is_regular_file(status)) fail(file, "is not a regular file");
 }
 
 void check_directory(const fs::path& dir) {
@@ -45,7 +56,7 @@ void check_directory(const fs::path& dir) {
 // The file's size, after checking it holds exactly `records_per_file` whole records.
 std::uintmax_t checked_batch_size(const fs::path& file, int records_per_file) {
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) fail(file, "missing file");
+  require_regular_file(file);
   const std::uintmax_t size = fs::file_size(file, ec);
   if (ec) fail(file, "cannot read size: " + ec.message());
   if (size == 0) fail(file, "file is empty");
@@ -77,7 +88,7 @@ void check_labels(const fs::path& file, const std::uint8_t* records, int count) 
 // are ignored.
 std::vector<std::string> read_class_names(const fs::path& file) {
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) fail(file, "missing file");
+  require_regular_file(file);
   std::ifstream in(file);
   if (!in) fail(file, "cannot open for reading");
   std::vector<std::string> names;

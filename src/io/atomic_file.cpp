@@ -12,15 +12,10 @@
 #include "normlab/error.hpp"
 
 namespace normlab {
+
+std::string errno_text() { return std::error_code(errno, std::generic_category()).message(); }
+
 namespace {
-
-std::string describe_errno() {
-  return std::error_code(errno, std::generic_category()).message();
-}
-
-[[noreturn]] void fail(const std::filesystem::path& path, const std::string& what) {
-  throw Error(path.string() + ": " + what);
-}
 
 // Closes the descriptor on every path out of a function.
 class FileDescriptor {
@@ -48,13 +43,14 @@ void write_all(int fd, std::span<const std::byte> bytes, const std::filesystem::
     ssize_t written = ::write(fd, bytes.data(), bytes.size());
     if (written < 0) {
       if (errno == EINTR) continue;
-      fail(path, "cannot write: " + describe_errno());
+      fail(path, "cannot write: " + errno_text());
     }
     bytes = bytes.subspan(static_cast<std::size_t>(written));
   }
 }
 
 // A name no other writer (thread or process) uses at the same moment; O_EXCL enforces it.
+// Hidden, so listings do not show work in progress.
 std::filesystem::path temporary_sibling(const std::filesystem::path& path, int attempt) {
   static std::atomic<unsigned> counter{0};
   // Built by appending: "literal" + std::string trips a false -Wrestrict in g++ 12.
@@ -69,6 +65,29 @@ std::filesystem::path directory_of(const std::filesystem::path& path) {
   return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
 }
 
+// Creates a fresh temporary next to `path` and returns it with its open descriptor.
+std::pair<std::filesystem::path, int> create_temporary(const std::filesystem::path& path) {
+  if (!path.has_filename()) fail(path, "cannot write: the path names no file");
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::filesystem::path temporary = temporary_sibling(path, attempt);
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) return {temporary, fd};
+    if (errno != EEXIST)
+      fail(path, "cannot create temporary file " + temporary.string() + ": " + errno_text());
+  }
+  fail(path, "cannot find a free temporary file name next to it");
+}
+
+// The end every writer shares: flush the complete temporary, rename it over `path`, flush the
+// directory. The caller removes the temporary if this throws.
+void commit(FileDescriptor& file, const std::filesystem::path& temporary,
+            const std::filesystem::path& path) {
+  if (::fsync(file.get()) != 0) fail(path, "cannot flush to disk: " + errno_text());
+  if (file.close() != 0) fail(path, "cannot close after writing: " + errno_text());
+  if (::rename(temporary.c_str(), path.c_str()) != 0)
+    fail(path, "cannot replace with the new contents: " + errno_text());
+}
+
 }  // namespace
 
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes) {
@@ -76,29 +95,33 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
   write_file_atomically(path, pieces);
 }
 
+void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
+  write_file_atomically(path, std::as_bytes(std::span(text.data(), text.size())));
+}
+
 void write_file_atomically(const std::filesystem::path& path,
                            std::span<const std::span<const std::byte>> pieces) {
-  if (!path.has_filename()) fail(path, "cannot write: the path names no file");
-
-  std::filesystem::path temporary;
-  int fd = -1;
-  for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {
-    temporary = temporary_sibling(path, attempt);
-    fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 && errno != EEXIST) {
-      fail(path, "cannot create temporary file " + temporary.string() + ": " + describe_errno());
-    }
-  }
-  if (fd < 0) fail(path, "cannot find a free temporary file name next to it");
-
+  const auto [temporary, fd] = create_temporary(path);
   FileDescriptor file(fd);
   try {
     for (auto piece : pieces) write_all(file.get(), piece, path);
-    if (::fsync(file.get()) != 0) fail(path, "cannot flush to disk: " + describe_errno());
-    if (file.close() != 0) fail(path, "cannot close after writing: " + describe_errno());
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-      fail(path, "cannot replace with the new contents: " + describe_errno());
-    }
+    commit(file, temporary, path);
+  } catch (...) {
+    ::unlink(temporary.c_str());
+    throw;
+  }
+  sync_directory(directory_of(path));
+}
+
+void write_file_atomically_via(const std::filesystem::path& path,
+                               const std::function<void(const std::filesystem::path&)>& write_to) {
+  const auto [temporary, fd] = create_temporary(path);
+  ::close(fd);  // the library opens the path itself
+  try {
+    write_to(temporary);
+    FileDescriptor file(::open(temporary.c_str(), O_RDONLY | O_CLOEXEC));
+    if (file.get() < 0) fail(path, "cannot reopen what was written: " + errno_text());
+    commit(file, temporary, path);
   } catch (...) {
     ::unlink(temporary.c_str());
     throw;
@@ -108,10 +131,10 @@ void write_file_atomically(const std::filesystem::path& path,
 
 std::vector<std::byte> read_file(const std::filesystem::path& path) {
   FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.get() < 0) fail(path, "cannot open: " + describe_errno());
+  if (file.get() < 0) fail(path, "cannot open: " + errno_text());
 
   struct stat status {};
-  if (::fstat(file.get(), &status) != 0) fail(path, "cannot stat: " + describe_errno());
+  if (::fstat(file.get(), &status) != 0) fail(path, "cannot stat: " + errno_text());
   if (!S_ISREG(status.st_mode)) fail(path, "cannot read: not a regular file");
 
   std::vector<std::byte> bytes(static_cast<std::size_t>(status.st_size));
@@ -120,7 +143,7 @@ std::vector<std::byte> read_file(const std::filesystem::path& path) {
     ssize_t got = ::read(file.get(), bytes.data() + filled, bytes.size() - filled);
     if (got < 0) {
       if (errno == EINTR) continue;
-      fail(path, "cannot read: " + describe_errno());
+      fail(path, "cannot read: " + errno_text());
     }
     if (got == 0) fail(path, "cannot read: the file shrank while being read");
     filled += static_cast<std::size_t>(got);
@@ -130,8 +153,8 @@ std::vector<std::byte> read_file(const std::filesystem::path& path) {
 
 void sync_directory(const std::filesystem::path& dir) {
   FileDescriptor directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (directory.get() < 0) fail(dir, "cannot open directory to flush it: " + describe_errno());
-  if (::fsync(directory.get()) != 0) fail(dir, "cannot flush directory: " + describe_errno());
+  if (directory.get() < 0) fail(dir, "cannot open directory to flush it: " + errno_text());
+  if (::fsync(directory.get()) != 0) fail(dir, "cannot flush directory: " + errno_text());
 }
 
 }  // namespace normlab

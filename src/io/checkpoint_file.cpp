@@ -21,10 +21,6 @@ constexpr std::size_t kMetadataLengthOffset = 20;
 constexpr std::size_t kMetadataOffset = 28;
 constexpr std::size_t kCrcSize = 4;
 
-[[noreturn]] void fail(const fs::path& path, const std::string& what) {
-  throw Error(path.string() + ": " + what);
-}
-
 std::uint32_t crc32_of(std::uint32_t crc, std::span<const std::byte> bytes) {
   // zlib treats a null buffer as "give me the initial value", which an empty span may be.
   if (bytes.empty()) return crc;

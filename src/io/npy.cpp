@@ -25,10 +25,6 @@ constexpr std::size_t kNpyAlignment = 64;
 constexpr std::size_t kGrowthAxisMaxDigits = 21;
 constexpr std::string_view kFloat32Descr = "<f4";
 
-[[noreturn]] void fail(const std::string& source, const std::string& what) {
-  throw Error(source + ": " + what);
-}
-
 // ----- .npy header dict: {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } -----
 
 struct NpyHeader {

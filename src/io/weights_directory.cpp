@@ -24,10 +24,6 @@ constexpr std::string_view kManifestName = "manifest.json";
 constexpr std::string_view kWeightsFormat = "normlab-weights";
 constexpr int kWeightsVersion = 1;
 
-[[noreturn]] void fail(const std::string& source, const std::string& what) {
-  throw Error(source + ": " + what);
-}
-
 struct ManifestEntry {
   std::string name;
   std::vector<std::int64_t> shape;
@@ -288,6 +284,8 @@ void import_weights(const fs::path& dir, std::span<const TensorView> tensors) {
                               npy_shape_string(tensors[i].shape) + " for tensor '" +
                               tensors[i].name + "'");
     }
+    const std::string problem = non_finite_values(array.values);
+    if (!problem.empty()) fail(file.string(), "tensor '" + tensors[i].name + "' " + problem);
     loaded.push_back(std::move(array.values));
   }
 

@@ -81,6 +81,9 @@ std::string comparison_table_markdown(std::span<const RunGroup> groups) {
                          cell(group, final_test, 2), cell(group, best_test, 2),
                          cell(group, seconds_per_epoch, 1));
   }
+  for (const RunGroup& group : groups)
+    for (const std::string& line : group.diverged)
+      table += fmt::format("\n{} diverged, not averaged: {}\n", escape_pipes(group.norm), line);
   return table;
 }
 

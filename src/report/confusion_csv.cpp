@@ -3,7 +3,7 @@
 #include "confusion_checks.hpp"
 #include "csv_field.hpp"
 #include "normlab/report/confusion.hpp"
-#include "pending_file.hpp"
+#include "normlab/atomic_file.hpp"
 
 namespace normlab {
 
@@ -25,7 +25,7 @@ void write_confusion_csv(const std::filesystem::path& csv, const std::vector<std
     }
     text += "\n";
   }
-  write_text_file(csv, text);
+  write_file_atomically(csv, text);
 }
 
 }  // namespace normlab

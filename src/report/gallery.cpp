@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "normlab/error.hpp"
-#include "pending_file.hpp"
+#include "png_file.hpp"
 
 namespace normlab {
 namespace {
@@ -167,12 +167,11 @@ void draw_gallery(const std::filesystem::path& png, std::span<const GalleryImage
     throw Error(png.string() + ": cannot draw (" +
                 cairo_status_to_string(cairo_surface_status(surface.get())) + ")");
   }
-  PendingFile file(png);
-  cairo_status_t status = cairo_surface_write_to_png(surface.get(), file.temp_path().c_str());
-  if (status != CAIRO_STATUS_SUCCESS) {
-    throw Error(png.string() + ": cannot write (" + cairo_status_to_string(status) + ")");
-  }
-  file.commit();
+  write_png_atomically(png, [&](const std::filesystem::path& temporary) {
+    const cairo_status_t status = cairo_surface_write_to_png(surface.get(), temporary.c_str());
+    if (status != CAIRO_STATUS_SUCCESS)
+      fail(png, std::string("cannot write (") + cairo_status_to_string(status) + ")");
+  });
 }
 
 }  // namespace normlab

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "normlab/error.hpp"
-#include "pending_file.hpp"
+#include "normlab/atomic_file.hpp"
 
 namespace normlab {
 namespace {
@@ -55,7 +55,7 @@ void write_metrics_csv(const std::filesystem::path& csv, std::span<const EpochMe
     for (const Field& field : kDoubleFields) text += fmt::format(",{}", m.*field.value);
     text += "\n";
   }
-  write_text_file(csv, text);
+  write_file_atomically(csv, text);
 }
 
 void write_metrics_json(const std::filesystem::path& json, std::span<const EpochMetrics> epochs) {
@@ -66,7 +66,7 @@ void write_metrics_json(const std::filesystem::path& json, std::span<const Epoch
     for (const Field& field : kDoubleFields) entry[field.name] = m.*field.value;  // NaN -> null
     array.push_back(entry);
   }
-  write_text_file(json, array.dump(2) + "\n");
+  write_file_atomically(json, array.dump(2) + "\n");
 }
 
 std::vector<EpochMetrics> read_metrics_json(const std::filesystem::path& json) {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "normlab/error.hpp"
-#include "pending_file.hpp"
+#include "png_file.hpp"
 
 namespace normlab {
 namespace {
@@ -54,35 +54,33 @@ void end_stream(PLINT previous_stream) {
 void render_plplot_png(const std::filesystem::path& png, int width, int height,
                        const std::function<void()>& draw) {
   std::lock_guard lock(plplot_mutex);
-  PendingFile file(png);  // proves the directory is writable before PLplot tries
-  plplot_abort_message.clear();
-  plsexit(throw_instead_of_exit);
-  plsabort(remember_abort);
+  write_png_atomically(png, [&](const std::filesystem::path& temporary) {
+    plplot_abort_message.clear();
+    plsexit(throw_instead_of_exit);
+    plsabort(remember_abort);
 
-  PLINT previous_stream = 0;
-  PLINT stream = 0;
-  plgstrm(&previous_stream);
-  plmkstrm(&stream);
-  try {
-    plsdev("pngcairo");
-    plsfnam(file.temp_path().c_str());
-    plspage(0, 0, width, height, 0, 0);
-    set_palette();
-    plinit();
-    pladv(0);
-    draw();
-  } catch (const PlplotExit& e) {
-    end_stream(previous_stream);
-    throw Error(png.string() + ": PLplot failed (" + e.message + ")");
-  } catch (...) {
-    end_stream(previous_stream);
-    throw;
-  }
-  end_stream(previous_stream);  // the device writes the PNG here
-  if (!plplot_abort_message.empty()) {
-    throw Error(png.string() + ": PLplot failed (" + plplot_abort_message + ")");
-  }
-  file.commit();
+    PLINT previous_stream = 0;
+    PLINT stream = 0;
+    plgstrm(&previous_stream);
+    plmkstrm(&stream);
+    try {
+      plsdev("pngcairo");
+      plsfnam(temporary.c_str());
+      plspage(0, 0, width, height, 0, 0);
+      set_palette();
+      plinit();
+      pladv(0);
+      draw();
+    } catch (const PlplotExit& e) {
+      end_stream(previous_stream);
+      fail(png, "PLplot failed (" + e.message + ")");
+    } catch (...) {
+      end_stream(previous_stream);
+      throw;
+    }
+    end_stream(previous_stream);  // the device writes the PNG here
+    if (!plplot_abort_message.empty()) fail(png, "PLplot failed (" + plplot_abort_message + ")");
+  });
 }
 
 }  // namespace normlab

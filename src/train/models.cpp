@@ -1,54 +1,70 @@
 #include "normlab/models.hpp"
 
 #include "normlab/error.hpp"
-#include "normlab/nets.hpp"
 
 namespace normlab {
 
 namespace {
-// Calls f.template operator()<Net>() for the network the names choose.
-template <class F>
-auto with_network(const std::string& net, const std::string& norm, F&& f) {
-  if (net == "seed") {
-    if (norm == "batch") return f.template operator()<SeedNet<BatchNorm>>();
-    if (norm == "group") return f.template operator()<SeedNet<SeedGroupNorm>>();
-    if (norm == "layer") return f.template operator()<SeedNet<LayerNorm>>();
-  } else if (net == "s8") {
-    if (norm == "batch") return f.template operator()<S8Net<BatchNorm>>();
-    if (norm == "group") return f.template operator()<S8Net<SeedGroupNorm>>();
-    if (norm == "layer") return f.template operator()<S8Net<LayerNorm>>();
-  } else if (net == "s8-plain") {
-    constexpr auto plain = ConvWeights::plain;
-    if (norm == "batch") return f.template operator()<S8Net<BatchNorm, plain>>();
-    if (norm == "group") return f.template operator()<S8Net<SeedGroupNorm, plain>>();
-    if (norm == "layer") return f.template operator()<S8Net<LayerNorm, plain>>();
-  }
-  throw UsageError("unknown network '" + net + "' with norm '" + norm + "'");
+template <class Rows>
+std::vector<std::string> names_of(const Rows& rows) {
+  return std::apply([](const auto&... row) { return std::vector<std::string>{std::string(row.name)...}; },
+                    rows);
+}
+
+std::string as_choice_text(const std::vector<std::string>& names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return text;
+}
+
+void require_known(const std::string& net, const std::string& norm) {
+  const auto& nets = network_names();
+  const auto& norms = norm_names();
+  if (std::find(nets.begin(), nets.end(), net) == nets.end())
+    throw Error("unknown network '" + net + "' (choose " + network_names_text() + ")");
+  if (std::find(norms.begin(), norms.end(), norm) == norms.end())
+    throw Error("unknown norm '" + norm + "' (choose " + norm_names_text() + ")");
 }
 }  // namespace
 
-std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm, int batch) {
-  return with_network(net, norm, [&]<class Net>() -> std::unique_ptr<NetworkBase> {
-    return std::make_unique<Network<Net>>(batch);
+const std::vector<std::string>& network_names() {
+  static const std::vector<std::string> names = names_of(kNets);
+  return names;
+}
+const std::vector<std::string>& norm_names() {
+  static const std::vector<std::string> names = names_of(kNorms);
+  return names;
+}
+std::string network_names_text() { return as_choice_text(network_names()); }
+std::string norm_names_text() { return as_choice_text(norm_names()); }
+
+std::string norm_display_name(const std::string& norm) {
+  std::string display = norm;
+  std::apply([&](const auto&... row) { ((row.name == norm ? void(display = row.display) : void()), ...); },
+             kNorms);
+  return display;
+}
+
+std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
+                                          int batch, int norm_batch) {
+  require_known(net, norm);
+  std::unique_ptr<NetworkBase> built;
+  for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {
+    if (net_name == net && norm_name == norm) built = std::make_unique<Network<Net>>(batch);
   });
+  (void)norm_batch;
+  return built;
 }
 
 NetworkDescription describe_network(const std::string& net, const std::string& norm) {
-  return with_network(net, norm, []<class Net>() {
-    return NetworkDescription{{Net::layers.begin(), Net::layers.end()}, Net::parameters, Net::flops};
+  require_known(net, norm);
+  NetworkDescription description;
+  for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {
+    if (net_name == net && norm_name == norm)
+      description = {{Net::layers.begin(), Net::layers.end()}, Net::parameters, Net::flops};
   });
-}
-
-const std::vector<std::string>& network_names() {
-  static const std::vector<std::string> names{"seed", "s8", "s8-plain"};
-  return names;
-}
-
-std::string norm_display_name(const std::string& norm) {
-  if (norm == "batch") return "BatchNorm";
-  if (norm == "group") return "GroupNorm";
-  if (norm == "layer") return "LayerNorm";
-  return norm;
+  return description;
 }
 
 }  // namespace normlab

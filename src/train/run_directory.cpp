@@ -1,5 +1,9 @@
 #include "normlab/run_directory.hpp"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 
@@ -8,6 +12,8 @@
 #include "normlab/error.hpp"
 #include "normlab/models.hpp"
 #include "normlab/report.hpp"
+#include "normlab/run_lock.hpp"
+#include "normlab/tensor_view.hpp"
 #include "normlab/weights.hpp"
 #include "normlab/weights_directory.hpp"
 
@@ -22,10 +28,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EpochMetrics, epoch, learning_rate, train_los
 
 namespace {
 
-void write_json(const fs::path& file, const json& j) {
-  const std::string text = j.dump(2) + "\n";
-  write_file_atomically(file, std::as_bytes(std::span(text.data(), text.size())));
-}
+void write_json(const fs::path& file, const json& j) { write_file_atomically(file, j.dump(2) + "\n"); }
 
 std::span<const std::byte> bytes_of(std::span<const float> s) { return std::as_bytes(s); }
 
@@ -40,32 +43,113 @@ json run_identity(const TrainConfig& config) {
   json j = config;
   j.erase("data_dir");
   j.erase("out_dir");
+  if (!schedule_depends_on_length(config.schedule)) j.erase("epochs");  // extensible (--resume --epochs)
   return j;
 }
 
 }  // namespace
 
-void start_run_directory(const fs::path& dir, const TrainConfig& config) {
-  if (fs::exists(dir / kCheckpointName) || fs::exists(dir / "config.json"))
-    throw UsageError(dir.string() + ": already holds a run; continue it with --resume " +
-                     dir.string() + " or choose another --out");
+namespace {
+
+// What DIR holds besides its lock file when that is free (or ours), for the refusal message
+// ("metrics.csv, weights/").
+std::vector<std::string> entries_besides_free_lock(const fs::path& dir, bool lock_is_ours) {
+  std::vector<std::string> found;
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw Error(dir.string() + ": cannot create the run directory: " + ec.message());
-  write_json(dir / "config.json", config);
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == kLockName && (lock_is_ours || run_lock_holder(dir) == 0)) continue;
+    found.push_back(name + (entry.is_directory() ? "/" : ""));
+  }
+  if (ec) fail(dir, "cannot list: " + ec.message());
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::string listing(const std::vector<std::string>& names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size() && i < 4; ++i) text += (i ? ", " : "") + names[i];
+  if (names.size() > 4) text += ", ... " + std::to_string(names.size()) + " entries";
+  return text;
+}
+
+void refuse_unless_empty(const fs::path& dir, bool lock_is_ours) {
+  const auto found = entries_besides_free_lock(dir, lock_is_ours);
+  if (found.empty()) return;
+  if (std::find(found.begin(), found.end(), "config.json") != found.end())
+    fail(dir, "already holds a run; continue it with --resume " + dir.string() +
+                  " or choose another --out");
+  fail(dir, "exists and is not empty (holds " + listing(found) +
+                "); choose another --out, nothing was written");
+}
+
+}  // namespace
+
+void check_new_run_directory(const fs::path& dir) {
+  std::error_code ec;
+  const auto status = fs::symlink_status(dir, ec);
+  if (!fs::exists(status)) return;
+  if (!fs::is_directory(status)) fail(dir, "exists and is not a directory; choose another --out");
+  refuse_unless_empty(dir, false);
+}
+
+RunLock start_run_directory(const fs::path& dir, const TrainConfig& config, const NetworkBase& net) {
+  // mkdir, not check-then-create: of two processes starting here at once, one creates it.
+  bool created = false;
+  if (dir.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(dir.parent_path(), ec);
+    if (ec) fail(dir.parent_path(), "cannot create: " + ec.message());
+  }
+  if (::mkdir(dir.c_str(), 0755) == 0)
+    created = true;
+  else if (errno != EEXIST)
+    fail(dir, "cannot create the run directory: " + errno_text());
+  else
+    check_new_run_directory(dir);
+  RunLock lock = RunLock::acquire(dir);
+  try {
+    refuse_unless_empty(dir, true);  // another process may have claimed it between our checks
+    write_json(dir / "config.json", config);
+    // A checkpoint from the first second: a run killed before its first epoch ends resumes.
+    save_training_checkpoint(dir / kCheckpointName, config, TrainingState{}, net);
+  } catch (...) {
+    std::error_code ignored;
+    if (created) {
+      fs::remove_all(dir, ignored);
+    } else {
+      for (const char* name : {kCheckpointName, "config.json", kLockName}) fs::remove(dir / name, ignored);
+    }
+    throw;
+  }
+  return lock;
+}
+
+RunLock lock_run_directory(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) fail(dir, "no such run directory");
+  if (!fs::exists(dir / "config.json", ec))
+    fail(dir, "holds no run (no config.json); start one with --out " + dir.string());
+  return RunLock::acquire(dir);
 }
 
 TrainConfig read_run_config(const fs::path& dir) {
   const fs::path file = dir / "config.json";
   std::ifstream in(file);
-  if (!in) throw Error(file.string() + ": cannot read (is " + dir.string() + " a run directory?)");
+  if (!in) fail(file, "cannot read (is " + dir.string() + " a run directory?)");
   try {
     TrainConfig c = json::parse(in).get<TrainConfig>();
     c.validate();
     return c;
+  } catch (const ConfigError& e) {
+    fail(file, e.key + " " + e.problem);
   } catch (const json::exception& e) {
-    throw Error(file.string() + ": not a valid run configuration: " + e.what());
+    fail(file, std::string("not a valid run configuration: ") + e.what());
   }
+}
+
+void rewrite_run_config(const fs::path& dir, const TrainConfig& config) {
+  write_json(dir / "config.json", config);
 }
 
 void save_training_checkpoint(const fs::path& file, const TrainConfig& config,
@@ -113,9 +197,11 @@ TrainingState load_training_checkpoint(const fs::path& file, const TrainConfig& 
   } catch (const json::exception& e) {
     throw Error(where + "checkpoint metadata is incomplete: " + e.what());
   }
-  if (state.epoch < 0 || state.epoch > config.epochs || state.step < 0 ||
-      int(state.history.size()) != state.epoch)
+  if (state.epoch < 0 || state.step < 0 || int(state.history.size()) != state.epoch)
     throw Error(where + "checkpoint state is inconsistent (epoch " + std::to_string(state.epoch) + ")");
+  if (state.epoch > config.epochs || (state.epoch == config.epochs && state.step > 0))
+    throw Error(where + "the run is already past epoch " + std::to_string(config.epochs) +
+                " (it has completed " + std::to_string(state.epoch) + "); --epochs cannot shorten it");
   // Sizes first, then copy: a mismatch leaves the network untouched.
   const std::pair<const char*, std::span<float>> targets[] = {
       {"parameters", net.parameters()}, {"momentum", net.momentum()}, {"buffers", net.buffers()}};
@@ -123,13 +209,23 @@ TrainingState load_training_checkpoint(const fs::path& file, const TrainConfig& 
     if (ckpt.blob(name).size() != target.size_bytes())
       throw Error(where + "checkpoint " + name + " hold " + std::to_string(ckpt.blob(name).size()) +
                   " bytes, this network needs " + std::to_string(target.size_bytes()));
+  // Non-finite values are refused before anything is copied: a diverged state never resumes.
+  for (const auto& [name, target] : targets) {
+    const auto blob = ckpt.blob(name);
+    const std::string problem = non_finite_values(
+        {reinterpret_cast<const float*>(blob.data()), blob.size() / sizeof(float)});
+    if (!problem.empty()) throw Error(where + "checkpoint " + name + " " + problem);
+  }
   for (const auto& [name, target] : targets)
     std::memcpy(target.data(), ckpt.blob(name).data(), target.size_bytes());
+  const std::string problem = first_non_finite_tensor(weight_views(net));
+  if (!problem.empty()) throw Error(where + "checkpoint tensor " + problem);
   return state;
 }
 
 void write_epoch_outputs(const fs::path& dir, const TrainConfig& config, const TrainingState& state,
                          const NetworkBase& net) {
+  // The caller has checked the state is finite: a checkpoint is only ever replaced by a good one.
   save_training_checkpoint(dir / kCheckpointName, config, state, net);
   if (state.history.empty()) return;
   write_metrics_csv(dir / "metrics.csv", state.history);
@@ -137,6 +233,28 @@ void write_epoch_outputs(const fs::path& dir, const TrainConfig& config, const T
   plot_training_curves(dir / "curves.png", state.history,
                        config.net + " / " + norm_display_name(config.norm));
 }
+
+namespace {
+json summary_basics(const TrainConfig& config, const TrainingState& state, const NetworkBase& net) {
+  double best_test = 0, best_train = 0, seconds = 0;
+  for (const auto& m : state.history) {
+    best_test = std::max(best_test, m.test_accuracy);
+    best_train = std::max(best_train, m.train_accuracy);
+    seconds += m.seconds;
+  }
+  return {{"net", config.net},
+          {"norm", config.norm},
+          {"norm_batch", config.statistics_batch()},
+          {"batch", config.batch},
+          {"seed", config.seed},
+          {"parameters", net.parameter_count()},
+          {"epochs", state.epoch},
+          {"best_train_accuracy", best_train},
+          {"best_test_accuracy", best_test},
+          {"seconds_per_epoch", state.history.empty() ? 0.0 : seconds / double(state.history.size())},
+          {"evaluated_on", config.holdout > 0 ? "holdout" : "test"}};
+}
+}  // namespace
 
 void write_final_outputs(const fs::path& dir, const TrainConfig& config, const TrainingState& state,
                          const Evaluation& eval, const ImageSet& eval_set,
@@ -151,27 +269,38 @@ void write_final_outputs(const fs::path& dir, const TrainConfig& config, const T
       wrong.push_back({eval_set.pixels(i), eval.predictions[std::size_t(i)], eval_set.label(i)});
   draw_gallery(dir / "misclassified.png", wrong, class_names, "Misclassified, " + title);
   export_weights(dir / "weights", weight_views(net));
-  const EpochMetrics& last = state.history.back();
-  double best_test = 0, best_train = 0;
-  for (const auto& m : state.history) {
-    best_test = std::max(best_test, m.test_accuracy);
-    best_train = std::max(best_train, m.train_accuracy);
+  json summary = {{"status", "finished"}};
+  summary.update(summary_basics(config, state, net));
+  summary["final_train_accuracy"] = state.history.back().train_accuracy;
+  summary["final_test_accuracy"] = eval.accuracy;
+  summary["final_test_loss"] = eval.loss;
+  summary["weights_hash"] = weights_hash(net);
+  write_json(dir / "summary.json", summary);
+}
+
+void write_diverged_summary(const fs::path& dir, const TrainConfig& config,
+                            const TrainingState& last_good, const Divergence& divergence,
+                            const NetworkBase& net) {
+  json summary = {{"status", "diverged"},
+                  {"diverged_at", {{"epoch", divergence.epoch}, {"step", divergence.step}}},
+                  {"what", divergence.what}};
+  summary.update(summary_basics(config, last_good, net));
+  summary["epochs"] = last_good.epoch;  // completed before the divergence, as the checkpoint holds
+  write_json(dir / "summary.json", summary);
+}
+
+RunStatus read_run_status(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir / "config.json", ec)) return RunStatus::none;
+  if (!fs::exists(dir / "summary.json", ec)) return RunStatus::unfinished;
+  std::ifstream in(dir / "summary.json");
+  try {
+    const std::string status = json::parse(in).value("status", "");
+    if (status == "finished") return RunStatus::finished;
+    if (status == "diverged") return RunStatus::diverged;
+  } catch (const json::exception&) {
   }
-  double seconds = 0;
-  for (const auto& m : state.history) seconds += m.seconds;
-  write_json(dir / "summary.json",
-             {{"net", config.net},
-              {"norm", config.norm},
-              {"parameters", net.parameter_count()},
-              {"epochs", state.epoch},
-              {"final_train_accuracy", last.train_accuracy},
-              {"best_train_accuracy", best_train},
-              {"final_test_accuracy", eval.accuracy},
-              {"best_test_accuracy", best_test},
-              {"final_test_loss", eval.loss},
-              {"seconds_per_epoch", seconds / double(state.history.size())},
-              {"evaluated_on", config.holdout > 0 ? "holdout" : "test"},
-              {"weights_hash", weights_hash(net)}});
+  fail(dir / "summary.json", "has no status 'finished' or 'diverged' (damaged, or from an older normlab)");
 }
 
 }  // namespace normlab

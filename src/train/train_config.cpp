@@ -8,32 +8,39 @@
 namespace normlab {
 
 namespace {
-void require(bool ok, const std::string& what) {
-  if (!ok) throw UsageError(what);
+void require(bool ok, const char* key, const std::string& problem) {
+  if (!ok) throw ConfigError(key, problem);
 }
 }  // namespace
 
 void TrainConfig::validate() const {
   const auto& nets = network_names();
-  require(std::find(nets.begin(), nets.end(), net) != nets.end(),
-          "--net must be seed, s8 or s8-plain, not '" + net + "'");
-  require(norm == "batch" || norm == "group" || norm == "layer",
-          "--norm must be batch, group or layer, not '" + norm + "'");
-  require(epochs >= 1 && epochs <= 1000, "--epochs must be between 1 and 1000");
-  require(threads >= 1 && threads <= 256, "--threads must be between 1 and 256");
-  require(batch >= 1 && batch <= 4096, "--batch-size must be between 1 and 4096");
-  require(learning_rate > 0 && learning_rate <= 10, "--lr must be in (0, 10]");
-  require(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1)");
-  require(!nesterov || momentum > 0, "--nesterov needs a momentum above 0");
-  require(weight_decay >= 0 && weight_decay < 1, "--weight-decay must be in [0, 1)");
-  require(label_smoothing >= 0 && label_smoothing < 1, "--label-smoothing must be in [0, 1)");
-  require(augment.crop_padding >= 0 && augment.crop_padding <= 16, "--crop-padding must be 0..16");
-  require(augment.brightness >= 0 && augment.brightness < 1 && augment.contrast >= 0 &&
-              augment.contrast < 1 && augment.saturation >= 0 && augment.saturation < 1,
-          "--jitter must be in [0, 1)");
-  require(augment.cutout_size >= 1 && augment.cutout_size <= 32, "--cutout-size must be 1..32");
-  require(limit >= 0, "--limit must not be negative");
-  require(holdout >= 0 && holdout < 50'000, "--holdout must be in [0, 50000)");
+  require(std::find(nets.begin(), nets.end(), net) != nets.end(), "net",
+          "must be one of " + network_names_text() + ", not '" + net + "'");
+  const auto& norms = norm_names();
+  require(std::find(norms.begin(), norms.end(), norm) != norms.end(), "norm",
+          "must be one of " + norm_names_text() + ", not '" + norm + "'");
+  require(epochs >= 1 && epochs <= 1000, "epochs", "must be between 1 and 1000");
+  require(threads >= 1 && threads <= 256, "threads", "must be between 1 and 256");
+  require(batch >= 1 && batch <= 4096, "batch", "must be between 1 and 4096");
+  require(norm_batch >= 0 && norm_batch <= batch && (norm_batch == 0 || batch % norm_batch == 0),
+          "norm_batch", "must divide the batch size " + std::to_string(batch) + ", not be " +
+                            std::to_string(norm_batch));
+  require(learning_rate > 0 && learning_rate <= 10, "learning_rate", "must be in (0, 10]");
+  require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1)");
+  require(!nesterov || momentum > 0, "nesterov", "needs a momentum above 0");
+  require(weight_decay >= 0 && weight_decay < 1, "weight_decay", "must be in [0, 1)");
+  require(label_smoothing >= 0 && label_smoothing < 1, "label_smoothing", "must be in [0, 1)");
+  require(augment.crop_padding >= 0 && augment.crop_padding <= 16, "augment.crop_padding",
+          "must be 0..16");
+  for (float jitter : {augment.brightness, augment.contrast, augment.saturation})
+    require(jitter >= 0 && jitter < 1, "augment.brightness", "must be in [0, 1)");
+  require(augment.cutout_size >= 1 && augment.cutout_size <= 32, "augment.cutout_size",
+          "must be 1..32");
+  require(holdout >= 0 && holdout < 50'000, "holdout", "must be in [0, 50000)");
+  require(limit >= 0 && limit <= 50'000 - holdout, "limit",
+          "must be 0 (all) or at most the " + std::to_string(50'000 - holdout) +
+              " training images, not " + std::to_string(limit));
 }
 
 TrainConfig seed_recipe() { return TrainConfig{}; }
@@ -53,80 +60,37 @@ TrainConfig s8_recipe() {
   return c;
 }
 
+TrainConfig recipe_for(const std::string& net) {
+  TrainConfig c = net == "seed" ? seed_recipe() : s8_recipe();
+  c.net = net;
+  return c;
+}
+
+bool schedule_depends_on_length(Schedule s) { return s != Schedule::constant; }
+
+namespace {
+constexpr std::pair<Schedule, const char*> kScheduleNames[] = {
+    {Schedule::constant, "constant"}, {Schedule::one_cycle, "one-cycle"}, {Schedule::cosine, "cosine"}};
+}
+
 std::string schedule_name(Schedule s) {
-  switch (s) {
-    case Schedule::constant: return "constant";
-    case Schedule::one_cycle: return "one-cycle";
-    case Schedule::cosine: return "cosine";
-  }
+  for (const auto& [schedule, name] : kScheduleNames)
+    if (schedule == s) return name;
   return "?";
 }
 
-Schedule parse_schedule(const std::string& name) {
-  if (name == "constant") return Schedule::constant;
-  if (name == "one-cycle") return Schedule::one_cycle;
-  if (name == "cosine") return Schedule::cosine;
-  throw UsageError("--schedule must be constant, one-cycle or cosine, not '" + name + "'");
+void to_json(nlohmann::json& j, Schedule s) { j = schedule_name(s); }
+
+// Unlike NLOHMANN_JSON_SERIALIZE_ENUM, an unknown name is an error, not the first value.
+void from_json(const nlohmann::json& j, Schedule& s) {
+  const std::string text = j.get<std::string>();
+  for (const auto& [schedule, name] : kScheduleNames)
+    if (text == name) {
+      s = schedule;
+      return;
+    }
+  throw ConfigError("schedule", "must be constant, one-cycle or cosine, not '" + text + "'");
 }
 
-void to_json(nlohmann::json& j, const TrainConfig& c) {
-  j = {{"net", c.net},
-       {"norm", c.norm},
-       {"epochs", c.epochs},
-       {"seed", c.seed},
-       {"threads", c.threads},
-       {"batch_size", c.batch},
-       {"learning_rate", c.learning_rate},
-       {"momentum", c.momentum},
-       {"nesterov", c.nesterov},
-       {"weight_decay", c.weight_decay},
-       {"decay_norms", c.decay_norms},
-       {"schedule", schedule_name(c.schedule)},
-       {"label_smoothing", c.label_smoothing},
-       {"augment",
-        {{"flip", c.augment.flip},
-         {"crop", c.augment.crop},
-         {"crop_padding", c.augment.crop_padding},
-         {"brightness", c.augment.brightness},
-         {"contrast", c.augment.contrast},
-         {"saturation", c.augment.saturation},
-         {"cutout", c.augment.cutout},
-         {"cutout_size", c.augment.cutout_size}}},
-       {"test_time_flip", c.test_time_flip},
-       {"limit", c.limit},
-       {"holdout", c.holdout},
-       {"data_dir", c.data_dir},
-       {"out_dir", c.out_dir}};
-}
-
-void from_json(const nlohmann::json& j, TrainConfig& c) {
-  j.at("net").get_to(c.net);
-  j.at("norm").get_to(c.norm);
-  j.at("epochs").get_to(c.epochs);
-  j.at("seed").get_to(c.seed);
-  j.at("threads").get_to(c.threads);
-  j.at("batch_size").get_to(c.batch);
-  j.at("learning_rate").get_to(c.learning_rate);
-  j.at("momentum").get_to(c.momentum);
-  j.at("nesterov").get_to(c.nesterov);
-  j.at("weight_decay").get_to(c.weight_decay);
-  c.decay_norms = j.value("decay_norms", false);  // absent in runs made before the option
-  c.schedule = parse_schedule(j.at("schedule").get<std::string>());
-  j.at("label_smoothing").get_to(c.label_smoothing);
-  const auto& a = j.at("augment");
-  a.at("flip").get_to(c.augment.flip);
-  a.at("crop").get_to(c.augment.crop);
-  a.at("crop_padding").get_to(c.augment.crop_padding);
-  a.at("brightness").get_to(c.augment.brightness);
-  a.at("contrast").get_to(c.augment.contrast);
-  a.at("saturation").get_to(c.augment.saturation);
-  a.at("cutout").get_to(c.augment.cutout);
-  a.at("cutout_size").get_to(c.augment.cutout_size);
-  j.at("test_time_flip").get_to(c.test_time_flip);
-  j.at("limit").get_to(c.limit);
-  j.at("holdout").get_to(c.holdout);
-  j.at("data_dir").get_to(c.data_dir);
-  j.at("out_dir").get_to(c.out_dir);
-}
 
 }  // namespace normlab

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "normlab/optimizer.hpp"
 #include "normlab/progress.hpp"
 #include "normlab/schedule.hpp"
+#include "normlab/weights.hpp"
 
 namespace normlab {
 
@@ -52,13 +54,16 @@ Trainer::Trainer(const TrainConfig& config, const Cifar10& data) : config_(confi
   const ImageSet& all = data.train();
   train_ = all.first(all.count - config_.holdout);
   eval_ = config_.holdout > 0 ? all.last(config_.holdout) : data.test();
+  if (config_.limit > train_.count)
+    throw Error("--limit " + std::to_string(config_.limit) + " is more than the " +
+                std::to_string(train_.count) + " training images");
   if (config_.limit > 0) train_ = train_.first(config_.limit);
   steps_ = train_.count / config_.batch;  // a static graph runs full batches only
   if (steps_ == 0)
-    throw UsageError("the training set (" + std::to_string(train_.count) +
+    throw Error("the training set (" + std::to_string(train_.count) +
                      " images) is smaller than one batch of " + std::to_string(config_.batch));
 
-  net_ = make_network(config_.net, config_.norm, config_.batch);
+  net_ = make_network(config_.net, config_.norm, config_.batch, config_.norm_batch);
   net_->initialise(config_.seed);
   order_.resize(std::size_t(train_.count));
   labels_.resize(std::size_t(config_.batch));
@@ -67,7 +72,7 @@ Trainer::Trainer(const TrainConfig& config, const Cifar10& data) : config_(confi
   logits_sum_.resize(std::size_t(config_.batch) * net_->classes());
 }
 
-bool Trainer::train_epoch(TrainingState& state) {
+Outcome Trainer::train_epoch(TrainingState& state) {
   const int epoch = state.epoch;
   const int batch = config_.batch;
   const long total_steps = long(steps_) * config_.epochs;
@@ -89,6 +94,11 @@ bool Trainer::train_epoch(TrainingState& state) {
     net.forward(Pass::train);
     const LossResult r = softmax_cross_entropy(net.logits(), labels_.data(), batch, net.classes(),
                                                config_.label_smoothing, net.logits_grad(), nullptr);
+    // One comparison a step: a diverged run stops here instead of training on nan.
+    if (!std::isfinite(r.loss_sum)) {
+      divergence_ = {epoch + 1, state.step + 1, std::string("the training loss is ") + (std::isnan(r.loss_sum) ? "nan" : "infinite")};
+      return Outcome::diverged;
+    }
     net.backward();
     lr = learning_rate_at(config_.schedule, config_.learning_rate, global_step, total_steps);
     sgd_step(net, sgd, lr);
@@ -102,7 +112,12 @@ bool Trainer::train_epoch(TrainingState& state) {
     if (stop_requested()) {
       ++state.step;
       state.seconds = elapsed;
-      return false;
+      const std::string problem = non_finite_state(net);
+      if (!problem.empty()) {
+        divergence_ = {epoch + 1, state.step, problem};
+        return Outcome::diverged;
+      }
+      return Outcome::stopped;
     }
   }
 
@@ -126,7 +141,13 @@ bool Trainer::train_epoch(TrainingState& state) {
   state.correct = 0;
   state.seen = 0;
   state.seconds = 0;
-  return true;
+  // Checked before the epoch's checkpoint replaces the last good one.
+  const std::string problem = non_finite_state(net);
+  if (!problem.empty()) {
+    divergence_ = {epoch + 1, steps_, problem};
+    return Outcome::diverged;
+  }
+  return Outcome::finished;
 }
 
 void Trainer::forward_eval_batch(int first, int count) {

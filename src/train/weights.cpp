@@ -26,6 +26,13 @@ std::vector<TensorView> weight_views(const NetworkBase& net) {
   return views;
 }
 
+std::string non_finite_state(const NetworkBase& net) {
+  std::string problem = first_non_finite_tensor(weight_views(net));
+  if (problem.empty() && !non_finite_values(net.momentum()).empty())
+    problem = "the optimizer's momentum " + non_finite_values(net.momentum());
+  return problem;
+}
+
 std::string weights_hash(const NetworkBase& net) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (const auto& view : weight_views(net)) {
