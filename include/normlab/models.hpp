@@ -20,13 +20,14 @@ struct NormRow {
   using type = Layer;
   std::string_view name;     // on the command line and in config.json
   std::string_view display;  // in tables and figures
+  bool batch_statistics;     // normalises with statistics over images, so --norm-batch matters
 };
 
 // The norms, in the order the CLI lists and `compare` runs them.
 inline constexpr auto kNorms = std::tuple{
-    NormRow<BatchNorm>{"batch", "BatchNorm"},
-    NormRow<SeedGroupNorm>{"group", "GroupNorm"},  // 4 groups, as the seed's
-    NormRow<LayerNorm>{"layer", "LayerNorm"},      // GroupNorm with one group
+    NormRow<BatchNorm>{"batch", "BatchNorm", true},
+    NormRow<SeedGroupNorm>{"group", "GroupNorm", false},  // 4 groups, as the seed's
+    NormRow<LayerNorm>{"layer", "LayerNorm", false},      // GroupNorm with one group
 };
 
 template <template <class Norm> class Net>
@@ -73,6 +74,7 @@ const std::vector<std::string>& norm_names();
 std::string network_names_text();  // "seed, s8 or s8-plain"
 std::string norm_names_text();     // "batch, group or layer"
 std::string norm_display_name(const std::string& norm);  // "batch" -> "BatchNorm"
+bool norm_uses_batch_statistics(const std::string& norm);  // true for "batch"
 
 // Builds the named network for a batch size; `norm_batch` images share BatchNorm statistics
 // (0: the whole batch). Throws Error for a name not in the tables.

@@ -6,3 +6,4 @@
 #include "normlab/report/curves.hpp"
 #include "normlab/report/gallery.hpp"
 #include "normlab/report/metrics_files.hpp"
+#include "normlab/report/sweep_report.hpp"

@@ -36,6 +36,7 @@ void add_train_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_summary_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 
 // The exit codes (README, "Reliability").
 inline constexpr int kExitOk = 0;

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   normlab::cli::add_compare_command(app);
   normlab::cli::add_eval_command(app);
   normlab::cli::add_summary_command(app);
+  normlab::cli::add_sweep_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "plplot_figure.hpp"
@@ -36,6 +37,16 @@ double epoch_tick_step(int count) {
   return 100;
 }
 
+namespace {
+// PLplot's custom tick labels ("o"): x ticks at log2 values show the power of two itself.
+void label_power_of_two(PLINT axis, PLFLT value, char* label, PLINT length, PLPointer) {
+  if (axis == PL_X_AXIS)
+    std::snprintf(label, std::size_t(length), "%.0f", std::exp2(value));
+  else
+    std::snprintf(label, std::size_t(length), "%g", value);
+}
+}  // namespace
+
 void draw_axes(const PlotArea& area, AxisRange x, AxisRange y, double x_tick_step,
                const AxesText& text) {
   plvpor(area.left, area.right, area.bottom, area.top);
@@ -48,7 +59,13 @@ void draw_axes(const PlotArea& area, AxisRange x, AxisRange y, double x_tick_ste
   // people know from matplotlib.
   plcol0(kInkColor);
   plschr(0, kTickTextScale);
-  plbox("bnti", x_tick_step, 0, "bntiv", 0, 0);  // "v": y tick labels upright
+  if (text.x_log2) {
+    plslabelfunc(label_power_of_two, nullptr);
+    plbox("bntio", x_tick_step, 0, "bntiv", 0, 0);
+    plslabelfunc(nullptr, nullptr);
+  } else {
+    plbox("bnti", x_tick_step, 0, "bntiv", 0, 0);  // "v": y tick labels upright
+  }
   plbox("c", 0, 0, "c", 0, 0);
 
   plschr(0, kLabelTextScale);

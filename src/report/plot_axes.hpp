@@ -38,6 +38,7 @@ struct AxesText {
   std::string title;
   std::string x_label;
   std::string y_label;
+  bool x_log2 = false;  // x values are log2 of the quantity; ticks are labelled 2^x (2, 4, 8, ...)
 };
 
 // Sets viewport and window, then draws grid, frame, numeric ticks, labels and title.

@@ -46,6 +46,13 @@ std::string norm_display_name(const std::string& norm) {
   return display;
 }
 
+bool norm_uses_batch_statistics(const std::string& norm) {
+  bool uses = false;
+  std::apply([&](const auto&... row) { ((row.name == norm ? void(uses = row.batch_statistics) : void()), ...); },
+             kNorms);
+  return uses;
+}
+
 std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
                                           int batch, int norm_batch) {
   require_known(net, norm);

@@ -1,0 +1,39 @@
+// The report of a sweep: final accuracy against the normalisation batch (and the SGD batch),
+// mean +- std over seeds, as a Markdown table and PNG figures with error bars.
+#pragma once
+
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace normlab {
+
+// One setting of the grid (net, norm, batch, norm batch, learning rate) over its seeds.
+struct SweepCell {
+  std::string net;
+  std::string norm;  // display name, "BatchNorm"
+  int batch = 0;
+  int norm_batch = 0;  // the images BatchNorm's statistics saw
+  double learning_rate = 0;
+  std::vector<double> final_accuracy;  // one per finished seed
+  std::vector<double> last5_accuracy;  // mean test accuracy of each finished seed's last 5 epochs
+  std::vector<double> seconds_per_epoch;
+  std::vector<std::string> not_averaged;  // "seed 2: diverged at epoch 3, step 7 (...)"
+};
+
+// One row per cell: runs, final test accuracy and last-5-epochs mean (mean +- std), s/epoch;
+// then every run not averaged (diverged, unfinished), listed by name.
+std::string sweep_table_markdown(std::span<const SweepCell> cells);
+
+struct ErrorBarSeries {
+  std::string label;
+  std::vector<double> x, mean, std;  // x in plot units (log2 of the batch for a log2 axis)
+};
+
+// Lines with error bars (+-1 std) and a legend; a log2 x axis labels its ticks 2, 4, 8, ...
+void plot_error_bars(const std::filesystem::path& png, std::span<const ErrorBarSeries> series,
+                     const std::string& title, const std::string& x_label,
+                     const std::string& y_label, bool x_log2);
+
+}  // namespace normlab

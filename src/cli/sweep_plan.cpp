@@ -1,0 +1,200 @@
+#include "sweep_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <toml++/toml.h>
+
+#include "commands.hpp"
+#include "normlab/error.hpp"
+#include "normlab/models.hpp"
+
+namespace normlab::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// An option's values as command-line words: the grid's values, or a [train] value.
+using Values = std::vector<std::string>;
+
+std::string word_of(const toml::node& value, const std::string& where) {
+  if (auto v = value.as_string()) return v->get();
+  if (auto v = value.as_integer()) return std::to_string(v->get());
+  if (auto v = value.as_floating_point()) return fmt::format("{}", v->get());
+  if (auto v = value.as_boolean()) return v->get() ? "true" : "false";
+  fail(where, "must be a string, a number or true/false");
+}
+
+Values split_list(const std::string& text) {
+  Values out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::pair<std::string, std::string> split_assignment(const std::string& text, const char* option) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    fail(std::string(option) + " " + text, "expected KEY=VALUE");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+// A key and its value as `train` words: true switches are the bare flag, false ones nothing.
+void append_option(std::vector<std::string>& args, const std::string& key, const std::string& value) {
+  if (value == "true") {
+    args.push_back("--" + key);
+  } else if (value != "false") {
+    args.push_back("--" + key);
+    args.push_back(value);
+  }
+}
+
+// The point's TrainConfig, parsed by the same option table as `train`.
+TrainConfig parse_point(const std::vector<std::string>& args, const std::string& where) {
+  CLI::App app;
+  RecipeOptions options;
+  options.add_to(app);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a reversed vector
+  try {
+    app.parse(reversed);
+    return options.apply(app);
+  } catch (const CLI::ParseError& e) {
+    fail(where, e.what());
+  } catch (const Error& e) {
+    fail(where, e.what());
+  }
+}
+
+// net, norm, batch, norm batch (for BatchNorm), lr and seed always; then every other grid axis,
+// so two points differ in name exactly when they differ in settings.
+std::string point_name(const TrainConfig& c, const std::map<std::string, std::string>& other_axes) {
+  std::string name = fmt::format("{}-{}-b{}", c.net, c.norm, c.batch);
+  if (norm_uses_batch_statistics(c.norm)) name += fmt::format("-nb{}", c.statistics_batch());
+  name += fmt::format("-lr{}-s{}", c.learning_rate, c.seed);
+  for (const auto& [key, value] : other_axes) name += "-" + key + value;
+  for (char& ch : name)
+    if (ch == '/' || ch == ' ') ch = '_';
+  return name;
+}
+
+}  // namespace
+
+SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
+                          const fs::path& out_dir) {
+  std::map<std::string, std::string> train;  // [train]: option -> value
+  std::vector<std::pair<std::string, Values>> grid;
+  std::string lr_rule;
+  double reference_batch = 128;
+  const std::string source = file.empty() ? std::string("the sweep options") : file.string();
+
+  if (!file.empty()) {
+    toml::table doc;
+    try {
+      doc = toml::parse_file(file.string());
+    } catch (const toml::parse_error& e) {
+      fail(file, fmt::format("not valid TOML: {} (line {})", e.description(),
+                             e.source().begin.line));
+    }
+    for (const auto& [key, node] : doc) {
+      const std::string k(key.str());
+      if (k != "train" && k != "grid" && k != "lr-scaling")
+        fail(file, "unknown table or key '" + k + "' (expected [train], [grid], [lr-scaling])");
+      if (!node.is_table()) fail(file, "'" + k + "' must be a table");
+    }
+    if (auto* t = doc["train"].as_table())
+      for (const auto& [key, node] : *t)
+        train[std::string(key.str())] = word_of(node, file.string() + ": train." + std::string(key.str()));
+    if (auto* t = doc["grid"].as_table())
+      for (const auto& [key, node] : *t) {
+        const std::string where = file.string() + ": grid." + std::string(key.str());
+        const toml::array* list = node.as_array();
+        if (!list || list->empty()) fail(where, "must be a non-empty list");
+        Values values;
+        for (const auto& v : *list) values.push_back(word_of(v, where));
+        grid.emplace_back(std::string(key.str()), values);
+      }
+    if (auto* t = doc["lr-scaling"].as_table()) {
+      lr_rule = (*t)["rule"].value_or(std::string());
+      reference_batch = (*t)["reference-batch"].value_or(128.0);
+      if (lr_rule != "linear")
+        fail(file, "lr-scaling.rule must be \"linear\" (lr x batch-size / reference-batch)");
+      if (!(reference_batch >= 1)) fail(file, "lr-scaling.reference-batch must be at least 1");
+    }
+  }
+  for (const std::string& s : overrides.set) {
+    const auto [key, value] = split_assignment(s, "--set");
+    train[key] = value;
+  }
+  for (const std::string& g : overrides.grid) {
+    const auto [key, value] = split_assignment(g, "--grid");
+    std::erase_if(grid, [&](const auto& axis) { return axis.first == key; });
+    grid.emplace_back(key, split_list(value));
+  }
+  for (const char* owned : {"out", "resume", "data"}) {
+    if (train.count(owned)) fail(source, std::string("'") + owned + "' is set by the sweep itself, not per run");
+    for (const auto& axis : grid)
+      if (axis.first == owned) fail(source, std::string("'") + owned + "' cannot be a grid axis");
+  }
+  if (overrides.threads > 0) {
+    train["threads"] = std::to_string(overrides.threads);
+  } else if (!train.count("threads")) {
+    const char* slurm = std::getenv("SLURM_CPUS_PER_TASK");
+    train["threads"] = slurm && *slurm ? slurm : "2";
+  }
+
+  SweepPlan plan;
+  plan.name = file.empty() ? "sweep" : file.stem().string();
+  plan.dir = !out_dir.empty() ? out_dir : fs::path("runs/sweeps") / plan.name;
+
+  // Every combination, the last axis varying fastest.
+  std::size_t combinations = 1;
+  for (const auto& axis : grid) combinations *= axis.second.size();
+  if (combinations > 10'000) fail(source, fmt::format("the grid has {} points; at most 10,000", combinations));
+  std::map<std::string, std::size_t> index_of_name;
+  for (std::size_t n = 0; n < combinations; ++n) {
+    std::map<std::string, std::string> settings = train;
+    std::size_t rest = n;
+    for (auto axis = grid.rbegin(); axis != grid.rend(); ++axis) {
+      settings[axis->first] = axis->second[rest % axis->second.size()];
+      rest /= axis->second.size();
+    }
+    std::vector<std::string> args;
+    for (const auto& [key, value] : settings) append_option(args, key, value);
+    if (!overrides.data_dir.empty()) args.insert(args.end(), {"--data", overrides.data_dir});
+    std::string where = source;
+    for (const auto& axis : grid) where += " " + axis.first + "=" + settings[axis.first];
+    TrainConfig config = parse_point(args, where);
+    if (!lr_rule.empty()) {
+      config.learning_rate = float(config.learning_rate * config.batch / reference_batch);
+      validate_naming_options(config);
+    }
+    // GroupNorm and LayerNorm are per image: every norm batch is the same computation.
+    const int reported_norm_batch = config.statistics_batch();
+    if (!norm_uses_batch_statistics(config.norm)) config.norm_batch = 0;
+    std::map<std::string, std::string> other_axes;
+    for (const auto& axis : grid)
+      if (!std::set<std::string>{"net", "norm", "batch-size", "norm-batch", "lr", "seed"}.count(axis.first))
+        other_axes[axis.first] = settings[axis.first];
+    const std::string name = point_name(config, other_axes);
+    config.out_dir = (plan.dir / name).string();
+    if (auto it = index_of_name.find(name); it != index_of_name.end()) {
+      auto& batches = plan.points[it->second].norm_batches;
+      if (std::find(batches.begin(), batches.end(), reported_norm_batch) == batches.end())
+        batches.push_back(reported_norm_batch);
+      continue;
+    }
+    index_of_name[name] = plan.points.size();
+    plan.points.push_back({name, config, {reported_norm_batch}});
+  }
+  return plan;
+}
+
+}  // namespace normlab::cli
