@@ -14,8 +14,10 @@ namespace normlab {
 // standardisation, for the ablation).
 const std::vector<std::string>& network_names();
 
-// Builds SeedNet or S8Net with BatchNorm, GroupNorm (4 groups) or LayerNorm for a batch size.
-std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm, int batch);
+// Builds SeedNet or S8Net with BatchNorm, GroupNorm (4 groups) or LayerNorm for a batch size;
+// norm_batch as for Network (0: BatchNorm's statistics over the whole batch).
+std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
+                                          int batch, int norm_batch = 0);
 
 // The compile-time description of the same network: its layers, parameters and FLOPs.
 struct NetworkDescription {

@@ -27,9 +27,10 @@ auto with_network(const std::string& net, const std::string& norm, F&& f) {
 }
 }  // namespace
 
-std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm, int batch) {
+std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
+                                          int batch, int norm_batch) {
   return with_network(net, norm, [&]<class Net>() -> std::unique_ptr<NetworkBase> {
-    return std::make_unique<Network<Net>>(batch);
+    return std::make_unique<Network<Net>>(batch, norm_batch);
   });
 }
 
