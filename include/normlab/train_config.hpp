@@ -20,6 +20,7 @@ struct TrainConfig {
   std::uint64_t seed = 1;
   int threads = 2;
   int batch = 128;
+  int norm_batch = 0;  // BatchNorm's statistics per group of this many images (0 = the batch)
   float learning_rate = 0.01f;  // the peak for one-cycle
   float momentum = 0.9f;
   bool nesterov = false;

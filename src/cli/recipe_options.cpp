@@ -13,6 +13,9 @@ void RecipeOptions::add_to(CLI::App& app) {
   app.add_option("--seed", v.seed, "seed for initialisation, shuffling, augmentation, dropout");
   app.add_option("--threads", v.threads, "CPU threads (results are bitwise reproducible per count)");
   app.add_option("--batch-size", v.batch, "images per step (recipe: 128)");
+  app.add_option("--norm-batch", v.norm_batch,
+                 "BatchNorm statistics per group of K images, \"ghost\" batch norm (default: the "
+                 "batch; K must divide it; GroupNorm and LayerNorm ignore it)");
   app.add_option("--lr", v.learning_rate, "learning rate (the peak for one-cycle)");
   app.add_option("--momentum", v.momentum, "SGD momentum");
   app.add_flag("--nesterov", v.nesterov, "Nesterov momentum");
@@ -51,6 +54,7 @@ TrainConfig RecipeOptions::apply(const CLI::App& app) const {
   if (given("--seed")) c.seed = v.seed;
   if (given("--threads")) c.threads = v.threads;
   if (given("--batch-size")) c.batch = v.batch;
+  if (given("--norm-batch")) c.norm_batch = v.norm_batch;
   if (given("--lr")) c.learning_rate = v.learning_rate;
   if (given("--momentum")) c.momentum = v.momentum;
   if (given("--nesterov")) c.nesterov = true;

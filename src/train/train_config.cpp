@@ -22,6 +22,11 @@ void TrainConfig::validate() const {
   require(epochs >= 1 && epochs <= 1000, "--epochs must be between 1 and 1000");
   require(threads >= 1 && threads <= 256, "--threads must be between 1 and 256");
   require(batch >= 1 && batch <= 4096, "--batch-size must be between 1 and 4096");
+  // 0 is the whole batch. (BatchNorm also needs K x height x width > 1 for its unbiased running
+  // variance; the networks' norms all see 8 x 8 or more, so any K >= 1 will do.)
+  require(norm_batch >= 0 && (norm_batch == 0 || batch % norm_batch == 0),
+          "--norm-batch " + std::to_string(norm_batch) + " must divide --batch-size " +
+              std::to_string(batch));
   require(learning_rate > 0 && learning_rate <= 10, "--lr must be in (0, 10]");
   require(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1)");
   require(!nesterov || momentum > 0, "--nesterov needs a momentum above 0");
@@ -76,6 +81,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"seed", c.seed},
        {"threads", c.threads},
        {"batch_size", c.batch},
+       {"norm_batch", c.norm_batch},
        {"learning_rate", c.learning_rate},
        {"momentum", c.momentum},
        {"nesterov", c.nesterov},
@@ -106,6 +112,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   j.at("seed").get_to(c.seed);
   j.at("threads").get_to(c.threads);
   j.at("batch_size").get_to(c.batch);
+  c.norm_batch = j.value("norm_batch", 0);  // absent in runs made before the option
   j.at("learning_rate").get_to(c.learning_rate);
   j.at("momentum").get_to(c.momentum);
   j.at("nesterov").get_to(c.nesterov);
