@@ -1,7 +1,8 @@
 // Per-layer and whole-step benchmarks, generated from the network declarations: for every
 // network type below and every top-level layer in its Net::layers, one forward and one backward
 // benchmark, named "<net>/<norm>/<i>-<kind>/{forward,backward}" (i is 1-based, as in
-// `normlab summary`), plus "<net>/<norm>/train_step" and "<net>/<norm>/eval_step".
+// `normlab summary`), plus "<net>/<norm>/train_step" and "<net>/<norm>/eval_step", and
+// "seed/batch-k<K>/train_step" for ghost batch norm over groups of K images.
 // Adding a layer to a declaration adds its benchmarks; nothing here lists layers.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -42,6 +43,7 @@ const int kThreads = [] {
 // once); a new type replaces the old one, which bounds memory to one arena.
 struct LiveNetwork {
   const std::type_info* type = nullptr;
+  int norm_batch = 0;
   std::unique_ptr<NetworkBase> net;
   std::vector<int> labels;
 };
@@ -53,12 +55,12 @@ LiveNetwork& live() {
 // Built, initialised, with a realistic input and one full training step already run, so every
 // op's backward has the statistics its forward saves.
 template <class Net>
-Network<Net>& network() {
+Network<Net>& network(int norm_batch = 0) {
   LiveNetwork& l = live();
-  if (l.type != &typeid(Net)) {
+  if (l.type != &typeid(Net) || l.norm_batch != norm_batch) {
     l.net.reset();
     l.type = nullptr;
-    auto net = std::make_unique<Network<Net>>(kBatch);
+    auto net = std::make_unique<Network<Net>>(kBatch, norm_batch);
     net->initialise(1);
     float* x = net->input();
     const long n = long(kBatch) * Net::input.size();
@@ -73,6 +75,7 @@ Network<Net>& network() {
     dnnl::stream(net->stream()).wait();
     l.net = std::move(net);
     l.type = &typeid(Net);
+    l.norm_batch = norm_batch;
   }
   return static_cast<Network<Net>&>(*l.net);
 }
@@ -141,8 +144,8 @@ void time_layer(benchmark::State& state, int index, bool backward) {
 }
 
 template <class Net>
-void time_train_step(benchmark::State& state) {
-  Network<Net>& net = network<Net>();
+void time_train_step(benchmark::State& state, int norm_batch = 0) {
+  Network<Net>& net = network<Net>(norm_batch);
   const std::vector<int>& labels = live().labels;
   const SgdConfig sgd{};
   dnnl::stream s = net.stream();
@@ -183,7 +186,8 @@ void register_network(std::string_view net_name, std::string_view norm_name) {
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
   }
-  benchmark::RegisterBenchmark((prefix + "train_step").c_str(), time_train_step<Net>)
+  benchmark::RegisterBenchmark((prefix + "train_step").c_str(),
+                               [](benchmark::State& s) { time_train_step<Net>(s); })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
   benchmark::RegisterBenchmark((prefix + "eval_step").c_str(), time_eval_step<Net>)
@@ -197,6 +201,11 @@ const bool kRegistered = [] {
   for_each_network([]<class Net>(std::string_view net, std::string_view norm) {
     register_network<Net>(std::string(net), std::string(norm));
   });
+  for (const int k : {8, 2})  // the step's cost of ghost batch norm (--norm-batch K)
+    benchmark::RegisterBenchmark(fmt::format("seed/batch-k{}/train_step", k).c_str(),
+                                 [k](benchmark::State& s) { time_train_step<SeedNet<BatchNorm>>(s, k); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
   return true;
 }();
 

@@ -79,7 +79,7 @@ else
 fi
 rc=0; "$normlab" train --help >"$tmp/help" 2>&1 || rc=$?
 missing=""
-for opt in --net --norm --epochs --seed --threads --batch-size --lr --momentum --nesterov \
+for opt in --net --norm --epochs --seed --threads --batch-size --norm-batch --lr --momentum --nesterov \
            --no-nesterov --weight-decay --decay-norms --schedule --label-smoothing --no-flip \
            --no-crop --crop-padding --jitter --no-jitter --cutout --no-cutout --cutout-size --tta \
            --no-tta --limit --holdout --data --out --resume; do
@@ -125,6 +125,10 @@ expect_error "--lr -1" '--lr' -- train --lr -1 --data "$fake" --out "$tmp/o"
 expect_error "--lr not a number" '--lr|fast' -- train --lr fast --data "$fake" --out "$tmp/o"
 expect_error "--threads 0" '--threads' -- train --threads 0 --data "$fake" --out "$tmp/o"
 expect_error "--batch-size 0" '--batch-size' -- train --batch-size 0 --data "$fake" --out "$tmp/o"
+expect_error "--norm-batch 3" '--norm-batch must divide the batch size 128, not be 3' -- \
+  train --norm-batch 3 --data "$fake" --out "$tmp/o"
+expect_error "--norm-batch 64 of 32" '--norm-batch must divide the batch size 32, not be 64' -- \
+  train --norm-batch 64 --batch-size 32 --data "$fake" --out "$tmp/o"
 expect_error "--net resnet" '--net|resnet' -- train --net resnet --data "$fake" --out "$tmp/o"
 expect_error "--norm instance" '--norm|instance' -- train --norm instance --data "$fake" --out "$tmp/o"
 expect_error "eval --norm instance" '--norm|instance' -- eval --weights "$tmp" --norm instance

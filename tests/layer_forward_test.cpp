@@ -33,7 +33,8 @@ struct Planar {
 template <class Net>
 class OneLayer {
  public:
-  explicit OneLayer(int batch, unsigned seed = 7) : net_(batch), rng_(seed) {
+  explicit OneLayer(int batch, int norm_batch = 0, unsigned seed = 7)
+      : net_(batch, norm_batch), rng_(seed) {
     net_.initialise(1);
     const Shape s = Net::input;
     input_ = Planar(batch, s.c, s.h, s.w);
@@ -144,6 +145,37 @@ Planar batch_norm(Planar x, const std::vector<double>& mean, const std::vector<d
           v = gamma[ch] * (v - mean[ch]) / std::sqrt(var[ch] + kEps) + beta[ch];
         }
   return x;
+}
+
+// Images first .. first + count - 1 of a batch.
+Planar images(const Planar& x, int first, int count) {
+  Planar out(count, x.c, x.h, x.w);
+  const std::size_t per_image = std::size_t(x.c) * x.h * x.w;
+  std::copy_n(x.v.begin() + long(first * per_image), count * per_image, out.v.begin());
+  return out;
+}
+
+// "Ghost" batch norm: each group of k consecutive images normalised by its own statistics,
+// and the running statistics moved by each group in turn (momentum 0.1, unbiased variance),
+// as k-image mini-batches one after another would move them.
+Planar ghost_batch_norm(const Planar& x, int k, const std::vector<double>& gamma,
+                        const std::vector<double>& beta, std::vector<double>& running_mean,
+                        std::vector<double>& running_var) {
+  Planar y = x;
+  const double count = double(k) * x.h * x.w;
+  for (int first = 0; first < x.n; first += k) {
+    const Planar group = images(x, first, k);
+    std::vector<double> mean, var;
+    channel_stats(group, mean, var);
+    const Planar normalised = batch_norm(group, mean, var, gamma, beta);
+    std::copy(normalised.v.begin(), normalised.v.end(),
+              y.v.begin() + long(std::size_t(first) * x.c * x.h * x.w));
+    for (int c = 0; c < x.c; ++c) {
+      running_mean[c] = 0.9 * running_mean[c] + 0.1 * mean[c];
+      running_var[c] = 0.9 * running_var[c] + 0.1 * var[c] * count / (count - 1);
+    }
+  }
+  return y;
 }
 
 // Statistics per (sample, group of C/G channels), then a per-channel scale and shift.
@@ -335,6 +367,31 @@ TEST(LayerForward, BatchNormTrainingStepMovesRunningStatisticsByMomentumWithUnbi
   t.net().forward(Pass::eval);
   EXPECT_EQ(t.net().read(table[0]), mean1);
   EXPECT_EQ(t.net().read(table[1]), var1);
+}
+
+// ---- Ghost batch norm ---------------------------------------------------------------------
+
+TEST(LayerForward, BatchNormWithANormBatchNormalisesEachGroupOfImagesByItsOwnStatistics) {
+  for (const int k : {2, 4}) {
+    SCOPED_TRACE("norm batch " + std::to_string(k) + " of 8");
+    OneLayer<Chain<Input<6, 6, 6>, BatchNorm>> t(8, k);
+    const auto gamma = t.randomise_parameter(0, 0.5f, 1.5f);
+    const auto beta = t.randomise_parameter(1, -0.5f, 0.5f);
+    auto running_mean = t.randomise_buffer(0, -1.f, 1.f);
+    auto running_var = t.randomise_buffer(1, 0.5f, 2.f);
+    t.net().forward(Pass::train);
+    const Planar want = ghost_batch_norm(t.input(), k, gamma, beta, running_mean, running_var);
+    expect_close(t.output(), want);
+    const auto& table = t.net().buffer_table();
+    const auto mean1 = t.net().read(table[0]), var1 = t.net().read(table[1]);
+    for (int c = 0; c < 6; ++c) {
+      EXPECT_NEAR(mean1[c], running_mean[c], 1e-5) << "running mean, channel " << c;
+      EXPECT_NEAR(var1[c], running_var[c], 1e-5) << "running variance, channel " << c;
+    }
+    // Evaluation normalises the whole batch with the running statistics, as without groups.
+    t.net().forward(Pass::eval);
+    expect_close(t.output(), batch_norm(t.input(), running_mean, running_var, gamma, beta));
+  }
 }
 
 template <class Norm, int Groups, int Channels = 8>

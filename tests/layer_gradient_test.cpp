@@ -10,6 +10,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <omp.h>
@@ -66,8 +67,10 @@ template <class Net>
 class GradientCheck {
  public:
   // identity_input: the first layer is a Conv1x1<C> made the identity (see the file comment).
-  GradientCheck(int batch, bool identity_input, InputValues values, unsigned seed = 3)
-      : net_(batch), rng_(seed), identity_input_(identity_input) {
+  // norm_batch: BatchNorm's statistics per group of that many images (0: the whole batch).
+  GradientCheck(int batch, bool identity_input, InputValues values, int norm_batch = 0,
+                unsigned seed = 3)
+      : net_(batch, norm_batch), rng_(seed), identity_input_(identity_input) {
     net_.initialise(5);
     net_.counter() = {9, 1, 2};  // dropout draws the same mask for every forward below
     const auto& table = net_.parameter_table();
@@ -269,6 +272,18 @@ TEST(LayerGradient, BatchNormInputScaleAndShiftGradientsMatchFiniteDifferences) 
   t.check_input({});
   t.check_parameter(1, {});  // bn1.weight
   t.check_parameter(2, {});  // bn1.bias
+}
+
+// Ghost batch norm: each group's statistics depend on its own images only, and the scale and
+// shift gradients are the sum over the groups.
+TEST(LayerGradient, BatchNormWithANormBatchGradientsMatchFiniteDifferences) {
+  for (const int k : {2, 4}) {
+    SCOPED_TRACE("norm batch " + std::to_string(k) + " of 8");
+    GradientCheck<Behind<BatchNorm>> t(8, true, InputValues::smooth, k);
+    t.check_input({});
+    t.check_parameter(1, {});  // bn1.weight
+    t.check_parameter(2, {});  // bn1.bias
+  }
 }
 
 TEST(LayerGradient, GroupNormWithTwoGroupsGradientsMatchFiniteDifferences) {

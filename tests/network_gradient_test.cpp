@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <omp.h>
@@ -55,9 +58,9 @@ double mean_loss(Network<Net>& net, const std::vector<int>& labels, bool with_gr
 }
 
 template <class Norm>
-void expect_network_gradient_matches_finite_differences() {
+void expect_network_gradient_matches_finite_differences(int norm_batch = 0) {
   using Net = TinyNet<Norm>;
-  Network<Net> net(4);
+  Network<Net> net(4, norm_batch);
   net.initialise(21);
   net.counter() = {3, 0, 7};  // one dropout mask for every forward below
   // Norm scales and shifts away from their 1/0 initialisation, so their gradients are generic.
@@ -116,6 +119,10 @@ void expect_network_gradient_matches_finite_differences() {
 
 TEST(NetworkGradient, BatchNormNetworkMatchesFiniteDifferencesOfTheMeanLoss) {
   expect_network_gradient_matches_finite_differences<BatchNorm>();
+}
+
+TEST(NetworkGradient, GhostBatchNormNetworkMatchesFiniteDifferencesOfTheMeanLoss) {
+  expect_network_gradient_matches_finite_differences<BatchNorm>(/*norm_batch=*/2);
 }
 
 TEST(NetworkGradient, GroupNormNetworkMatchesFiniteDifferencesOfTheMeanLoss) {
@@ -193,6 +200,88 @@ TEST(NetworkTraining, WeightDecaySkipsNormScalesAndShiftsUnlessAsked) {
       EXPECT_FLOAT_EQ(conv_after[i], 0.75f * conv_before[i]);
     for (const float gamma : scale_after) EXPECT_FLOAT_EQ(gamma, decay_norms ? 0.75f : 1.f);
   }
+}
+
+// ---- Norm batch ("ghost" batch norm) ------------------------------------------------------
+
+// What three SGD steps on one batch leave behind: the last logits and gradients, the
+// parameters, the momentum and the running statistics.
+struct AfterSteps {
+  std::vector<float> logits, gradients, parameters, momentum, buffers;
+};
+
+template <class Net>
+AfterSteps three_steps(int batch, int norm_batch) {
+  Network<Net> net(batch, norm_batch);
+  net.initialise(4);
+  const Batch<Net> data(batch, 23);
+  std::copy(data.images.begin(), data.images.end(), net.input());
+  for (int step = 0; step < 3; ++step) {
+    net.counter().step = step;
+    mean_loss(net, data.labels, true);
+    net.backward();
+    sgd_step(net, {0.9f, true, 5e-4f}, 0.05f);
+  }
+  const float* logits = net.logits();
+  auto copy = [](std::span<const float> s) { return std::vector<float>(s.begin(), s.end()); };
+  return {{logits, logits + std::size_t(batch) * kClasses}, copy(net.gradients()),
+          copy(net.parameters()), copy(net.momentum()), copy(net.buffers())};
+}
+
+void expect_same_bits(const AfterSteps& a, const AfterSteps& b) {
+  auto same = [](const std::vector<float>& x, const std::vector<float>& y) {
+    return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+  };
+  EXPECT_TRUE(same(a.logits, b.logits)) << "logits differ";
+  EXPECT_TRUE(same(a.gradients, b.gradients)) << "gradients differ";
+  EXPECT_TRUE(same(a.parameters, b.parameters)) << "parameters differ";
+  EXPECT_TRUE(same(a.momentum, b.momentum)) << "momentum differs";
+  EXPECT_TRUE(same(a.buffers, b.buffers)) << "running statistics differ";
+}
+
+// A norm batch of the whole batch is today's batch norm, bit for bit, through training steps.
+TEST(NetworkNormBatch, BatchNormWithTheWholeBatchAsNormBatchIsBitIdenticalToTheDefault) {
+  using Net = SeedNet<BatchNorm>;
+  const AfterSteps plain = three_steps<Net>(8, 0);
+  expect_same_bits(plain, three_steps<Net>(8, 8));
+  // The option reaches the layers: groups of 2 images normalise differently.
+  EXPECT_FALSE(plain.logits == three_steps<Net>(8, 2).logits) << "a norm batch of 2 changed nothing";
+}
+
+// Per-image norms accept the option and are unaffected by it.
+TEST(NetworkNormBatch, GroupNormAndLayerNormIgnoreTheNormBatch) {
+  expect_same_bits(three_steps<SeedNet<SeedGroupNorm>>(8, 0), three_steps<SeedNet<SeedGroupNorm>>(8, 2));
+  expect_same_bits(three_steps<SeedNet<LayerNorm>>(8, 0), three_steps<SeedNet<LayerNorm>>(8, 2));
+}
+
+// The groups' scale and shift gradients are summed in a fixed order: the same bits every run
+// for a fixed thread count (two here, so oneDNN's kernels do split their work).
+TEST(NetworkNormBatch, GhostBatchNormIsBitReproducibleWithTwoThreads) {
+  omp_set_num_threads(2);
+  const AfterSteps a = three_steps<SeedNet<BatchNorm>>(8, 2);
+  const AfterSteps b = three_steps<SeedNet<BatchNorm>>(8, 2);
+  omp_set_num_threads(kOneThread);
+  expect_same_bits(a, b);
+}
+
+TEST(NetworkNormBatch, ANormBatchThatDoesNotDivideTheBatchIsRefused) {
+  using Net = TinyNet<BatchNorm>;
+  for (const int k : {3, 5, 16, -2}) EXPECT_THROW((Network<Net>{8, k}), std::invalid_argument) << k;
+  // Whatever the norm: a grid holding the option fixed fails the same way for each.
+  EXPECT_THROW((Network<TinyNet<LayerNorm>>{8, 3}), std::invalid_argument);
+  for (const int k : {0, 1, 2, 4, 8}) EXPECT_NO_THROW((Network<Net>{8, k})) << k;
+  try {
+    Network<Net> net(8, 3);
+    ADD_FAILURE() << "a norm batch of 3 was accepted for a batch of 8";
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("3"), std::string::npos) << message;
+    EXPECT_NE(message.find("8"), std::string::npos) << message;
+  }
+  // BatchNorm's unbiased variance needs two values per channel in a group.
+  using OnePixel = Chain<Input<4, 1, 1>, Conv1x1<4>, BatchNorm>;
+  EXPECT_THROW((Network<OnePixel>{8, 1}), std::invalid_argument);
+  EXPECT_NO_THROW((Network<OnePixel>{8, 2}));
 }
 
 }  // namespace

@@ -207,6 +207,53 @@ TEST_P(Reproducibility, SameSeedSameBitsOtherSeedOtherWeights) {
 INSTANTIATE_TEST_SUITE_P(AllNorms, Reproducibility, ::testing::Values("batch", "group", "layer"),
                          [](const auto& info) { return std::string(info.param); });
 
+// Ghost batch norm through the trainer, on two threads: the same bits twice, and not the bits
+// of plain batch norm.
+TEST(Training, GhostBatchNormRunIsReproducibleAndDiffersFromPlainBatchNorm) {
+  REQUIRE_DATA();
+  TrainConfig c = small_config("batch");
+  c.epochs = 1;
+  c.limit = 512;
+  c.threads = 2;
+  c.norm_batch = 16;
+  const Finished a = train_uninterrupted(c, data);
+  expect_identical(a, train_uninterrupted(c, data));
+  c.norm_batch = 0;
+  EXPECT_NE(a.hash, train_uninterrupted(c, data).hash);
+}
+
+// ---- The norm batch in the configuration ----------------------------------------------------
+
+TEST(Config, NormBatchIsSavedAndAConfigWithoutItIsRefused) {
+  TrainConfig c = seed_recipe();
+  c.norm_batch = 16;
+  nlohmann::json j = c;
+  EXPECT_EQ(j.at("norm_batch"), 16);
+  EXPECT_EQ(j.get<TrainConfig>().norm_batch, 16);
+  j.erase("norm_batch");  // never silently defaulted: a resumed run must prove its settings
+  EXPECT_THROW(j.get<TrainConfig>(), nlohmann::json::exception);
+}
+
+TEST(Config, NormBatchMustDivideTheBatch) {
+  TrainConfig c = seed_recipe();  // batch 128
+  for (const int k : {0, 1, 2, 8, 64, 128}) {
+    c.norm_batch = k;
+    EXPECT_NO_THROW(c.validate()) << k;
+  }
+  for (const int k : {3, 48, 256, -1}) {
+    c.norm_batch = k;
+    EXPECT_THROW(c.validate(), ConfigError) << k;
+  }
+  c.norm_batch = 3;
+  try {
+    c.validate();
+    ADD_FAILURE() << "3 accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key, "norm_batch");
+    EXPECT_EQ(e.problem, "must divide the batch size 128, not be 3");
+  }
+}
+
 // (c) Stopped after one epoch, checkpointed, loaded into a new Trainer and finished: the same
 // weights, optimizer state and metrics as the run that never stopped.
 TEST(Resume, FromEpochCheckpointIsBitwiseIdentical) {
@@ -297,9 +344,10 @@ class Refusal : public ::testing::Test {
   std::string refusal(const fs::path& checkpoint, const TrainConfig& config) {
     // Building a network takes a moment: one per configuration, reused across attempts (a
     // refused load leaves it as it was, which is the point).
-    auto& net = networks_[config.net + "/" + config.norm + "/" + std::to_string(config.batch)];
+    auto& net = networks_[config.net + "/" + config.norm + "/" + std::to_string(config.batch) +
+                          "/" + std::to_string(config.norm_batch)];
     if (!net) {
-      net = make_network(config.net, config.norm, config.batch);
+      net = make_network(config.net, config.norm, config.batch, config.norm_batch);
       net->initialise(config.seed + 100);  // differs from what the checkpoint holds
     }
     const auto parameters = copy_of(net->parameters());
@@ -361,6 +409,14 @@ TEST_F(Refusal, OtherBatchSize) {
   const std::string m = refusal(file(), c);
   EXPECT_NE(m.find("batch = "), std::string::npos) << m;
   EXPECT_NE(m.find("64"), std::string::npos) << m;
+}
+
+TEST_F(Refusal, OtherNormBatch) {
+  TrainConfig c = config_;
+  c.norm_batch = 16;
+  const std::string m = refusal(file(), c);
+  EXPECT_NE(m.find("norm_batch"), std::string::npos) << m;
+  EXPECT_NE(m.find("16"), std::string::npos) << m;
 }
 
 TEST_F(Refusal, OtherNet) {

@@ -144,7 +144,8 @@ template <class Net>
 struct Trainer {
   Network<Net> net;
   std::vector<int> labels;
-  explicit Trainer(int batch) : net(batch), labels(std::size_t(batch)) {
+  explicit Trainer(int batch, int norm_batch = 0)
+      : net(batch, norm_batch), labels(std::size_t(batch)) {
     net.initialise(3);
     for (int i = 0; i < batch; ++i) labels[i] = i % 10;
     const std::size_t inputs = std::size_t(batch) * Net::input.size();
@@ -166,8 +167,8 @@ struct Trainer {
 // we can hold to is: nothing else allocates, and oneDNN's count is a fixed cost per step
 // (no growth, no leak, no first-N-steps effects after the warm-up).
 template <class Net>
-void expect_steady_state_steps_allocate_only_inside_onednn() {
-  Trainer<Net> t(8);
+void expect_steady_state_steps_allocate_only_inside_onednn(int norm_batch = 0) {
+  Trainer<Net> t(8, norm_batch);
   t.step();  // warm-up: first-touch work, OpenMP's thread pool
   t.step();
   const Counts one = allocations_during([&] { t.step(); });
@@ -183,6 +184,12 @@ void expect_steady_state_steps_allocate_only_inside_onednn() {
 
 TEST(ZeroAllocation, SeedNetWithBatchNormStepsAllocateOnlyInsideOneDnnAndAFixedCount) {
   expect_steady_state_steps_allocate_only_inside_onednn<SeedNet<BatchNorm>>();
+}
+
+// Ghost batch norm: per-group primitives and the sum of the groups' gradients, all set up
+// when the network is built.
+TEST(ZeroAllocation, SeedNetWithGhostBatchNormStepsAllocateOnlyInsideOneDnnAndAFixedCount) {
+  expect_steady_state_steps_allocate_only_inside_onednn<SeedNet<BatchNorm>>(/*norm_batch=*/2);
 }
 
 TEST(ZeroAllocation, SeedNetWithGroupNormStepsAllocateOnlyInsideOneDnnAndAFixedCount) {

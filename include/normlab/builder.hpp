@@ -55,11 +55,16 @@ struct StepCounter {
 
 class Builder {
  public:
-  Builder(const dnnl::engine& engine, int batch, Arena& arena, const StepCounter& counter)
-      : engine_(engine), batch_(batch), arena_(arena), counter_(counter) {}
+  // norm_batch: images per BatchNorm statistics group (0: the whole batch); it divides batch.
+  Builder(const dnnl::engine& engine, int batch, int norm_batch, Arena& arena,
+          const StepCounter& counter)
+      : engine_(engine), batch_(batch), norm_batch_(norm_batch), arena_(arena), counter_(counter) {}
 
   const dnnl::engine& engine() const { return engine_; }
   int batch() const { return batch_; }
+  // The images BatchNorm computes one set of statistics over ("ghost" batch norm when fewer
+  // than the batch); per-image norms ignore it.
+  int norm_batch() const { return norm_batch_ > 0 ? norm_batch_ : batch_; }
   Arena& arena() { return arena_; }
   const StepCounter& counter() const { return counter_; }
 
@@ -92,6 +97,7 @@ class Builder {
  private:
   dnnl::engine engine_;
   int batch_;
+  int norm_batch_;
   Arena& arena_;
   const StepCounter& counter_;
   std::map<std::string, int> name_counts_;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "normlab/random.hpp"
 
@@ -10,12 +11,15 @@ namespace normlab {
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-NetworkBase::NetworkBase(int batch, Shape input)
+NetworkBase::NetworkBase(int batch, int norm_batch, Shape input)
     : engine_(dnnl::engine::kind::cpu, 0),
       stream_(engine_),
-      builder_(engine_, batch, arena_, counter_),
+      builder_(engine_, batch, norm_batch, arena_, counter_),
       batch_(batch) {
   if (batch <= 0) throw std::invalid_argument("network: batch size must be positive");
+  if (norm_batch < 0 || norm_batch > batch || (norm_batch > 0 && batch % norm_batch != 0))
+    throw std::invalid_argument("network: norm batch " + std::to_string(norm_batch) +
+                                " must divide the batch of " + std::to_string(batch));
   planar_input_.shape = input;
   planar_input_.md = dnnl::memory::desc({batch, input.c, input.h, input.w}, dt::f32, tag::nchw);
   planar_input_.value = arena_.reserve(Region::activations, planar_input_.md.get_size());

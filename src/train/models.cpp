@@ -58,9 +58,8 @@ std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::str
   require_known(net, norm);
   std::unique_ptr<NetworkBase> built;
   for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {
-    if (net_name == net && norm_name == norm) built = std::make_unique<Network<Net>>(batch);
+    if (net_name == net && norm_name == norm) built = std::make_unique<Network<Net>>(batch, norm_batch);
   });
-  (void)norm_batch;
   return built;
 }
 
