@@ -67,13 +67,23 @@ std::vector<std::string> plan_words(const SweepArgs& a, const SweepPlan& plan) {
 
 // ---- One point: what a child process or a Slurm array task runs ------------------------------
 
+// Finished runs are done, unless the plan now asks for more epochs than they ran (a study run
+// short first and extended later: with the constant schedule the result equals a straight run).
+RunStatus effective_status(const SweepPoint& point) {
+  const RunStatus status = read_run_status(point.config.out_dir);
+  if (status == RunStatus::finished &&
+      read_run_config(point.config.out_dir).epochs < point.config.epochs)
+    return RunStatus::unfinished;
+  return status;
+}
+
 int run_point(const SweepPlan& plan, int index) {
   if (index < 0 || index >= int(plan.points.size()))
     fail("--point " + std::to_string(index),
          "out of range: the sweep has points 0.." + std::to_string(plan.points.size() - 1));
   const SweepPoint& point = plan.points[std::size_t(index)];
   const fs::path dir = point.config.out_dir;
-  const RunStatus status = read_run_status(dir);
+  const RunStatus status = effective_status(point);
   if (status == RunStatus::finished || status == RunStatus::diverged) {
     std::fprintf(stderr, "normlab: %s is already %s\n", point.name.c_str(),
                  status == RunStatus::finished ? "finished" : "diverged");
@@ -124,7 +134,7 @@ int run_locally(const SweepArgs& a, const SweepPlan& plan) {
   std::vector<int> queue;
   for (int i = 0; i < int(plan.points.size()); ++i) {
     const SweepPoint& p = plan.points[std::size_t(i)];
-    const RunStatus status = read_run_status(p.config.out_dir);
+    const RunStatus status = effective_status(p);
     if (status == RunStatus::finished || status == RunStatus::diverged) continue;
     queue.push_back(i);
   }
@@ -234,7 +244,7 @@ void write_report(const SweepPlan& plan) {
   for (const SweepCell& cell : cells) {
     if (cell.final_accuracy.empty()) continue;
     const MeanStd m = mean_std(cell.final_accuracy);
-    auto& s = by_norm_batch[fmt::format("{} b{} lr{}", cell.net, cell.batch, cell.learning_rate)][cell.norm];
+    auto& s = by_norm_batch[fmt::format("{} b{} lr{}", cell.net, cell.batch, float(cell.learning_rate))][cell.norm];
     s.label = cell.norm;
     s.x.push_back(std::log2(double(cell.norm_batch)));
     s.mean.push_back(m.mean);

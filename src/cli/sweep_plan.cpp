@@ -121,6 +121,11 @@ SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
         for (const auto& v : *list) values.push_back(word_of(v, where));
         grid.emplace_back(std::string(key.str()), values);
       }
+    // toml++ keeps keys sorted; the file's order says which axis varies slowest.
+    std::stable_sort(grid.begin(), grid.end(), [&](const auto& a, const auto& b) {
+      return doc["grid"][a.first].node()->source().begin.line <
+             doc["grid"][b.first].node()->source().begin.line;
+    });
     if (auto* t = doc["lr-scaling"].as_table()) {
       lr_rule = (*t)["rule"].value_or(std::string());
       reference_batch = (*t)["reference-batch"].value_or(128.0);
