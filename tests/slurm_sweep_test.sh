@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The Slurm path of `normlab sweep`, on a real one-node Slurm (scripts/slurm-local): a tiny
+# sweep (3 norms x 2 seeds) submitted as a job array with its dependent report job; one task
+# preempted mid-training (scontrol requeue: SIGTERM, checkpoint, exit 130, requeued, resumed);
+# then every point's weights hash must equal the same point run locally, and the report must
+# list all six. Skips (exit 77) only where slurm-wlm is not installed (scripts/setup --slurm).
+# Uses the real data in $NORMLAB_SHARED_DATA when present, else a generated dataset.
+# Usage: slurm_sweep_test.sh NORMLAB_BINARY SOURCE_ROOT
+set -uo pipefail
+
+normlab="$(realpath "$1")"
+root="$(realpath "$2")"
+if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+  echo "SKIP: slurm-wlm/munge not installed (scripts/setup --slurm installs them)"
+  exit 77
+fi
+tmp="$(mktemp -d /tmp/normlab_slurm_sweep.XXXXXX)"
+chmod 755 "$tmp"  # munged needs every folder above its socket searchable
+cluster="$tmp/cluster"
+cleanup() {
+  "$root/scripts/slurm-local" down "$cluster" >/dev/null 2>&1
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+unset NORMLAB_DATA
+
+failures=0
+passed=0
+ok() { echo "ok: $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL: $1"; failures=$((failures + 1)); }
+hash_of() { grep -o '"weights_hash": *"[0-9a-f]*"' "$1/summary.json" 2>/dev/null | grep -o '[0-9a-f]\{16\}'; }
+
+data="${NORMLAB_SHARED_DATA:-}"
+if [ -z "$data" ] || [ ! -f "$data/data_batch_1.bin" ]; then
+  data="$tmp/data"
+  python3 - "$data" <<'PY'
+import os, sys
+d = sys.argv[1]; os.makedirs(d)
+for name in ["data_batch_%d.bin" % i for i in range(1, 6)] + ["test_batch.bin"]:
+    b = bytearray(os.urandom(10000 * 3073))
+    b[0::3073] = bytes(i % 10 for i in range(10000))
+    open(os.path.join(d, name), "wb").write(b)
+open(os.path.join(d, "batches.meta.txt"), "w").write(
+    "\n".join("airplane automobile bird cat deer dog frog horse ship truck".split()) + "\n")
+PY
+fi
+
+cat >"$tmp/tiny.toml" <<'TOML'
+[train]
+net = "seed"
+epochs = 3
+limit = 2048
+holdout = 256
+batch-size = 32
+threads = 1
+
+[grid]
+norm = ["batch", "group", "layer"]
+seed = [1, 2]
+TOML
+
+# --- The cluster ------------------------------------------------------------------------------
+t=$SECONDS
+if ! "$root/scripts/slurm-local" up "$cluster" >"$tmp/up.out" 2>&1; then
+  bad "scripts/slurm-local up"; cat "$tmp/up.out"; exit 1
+fi
+# shellcheck disable=SC1091
+source "$cluster/env.sh"
+ok "one-node Slurm up ($((SECONDS - t)) s)"
+
+# --- Submit the array and its report job --------------------------------------------------------
+out="$tmp/slurm-runs"
+rc=0
+ids=$("$normlab" sweep "$tmp/tiny.toml" --data "$data" --out "$out" --slurm --submit 2>"$tmp/submit.err") || rc=$?
+read -r job report_job <<<"$ids"
+if [ "$rc" -eq 0 ] && [ -n "$job" ] && [ -n "$report_job" ] && [ -f "$out/slurm/sweep.sbatch" ]; then
+  ok "sweep --slurm --submit: array job $job, report job $report_job"
+else
+  bad "sweep --slurm --submit (exit $rc): $ids"; cat "$tmp/submit.err"; exit 1
+fi
+grep -q -- '--array=0-5' "$out/slurm/sweep.sbatch" && grep -q -- '--requeue' "$out/slurm/sweep.sbatch" &&
+  grep -q '^exec .*--point "$SLURM_ARRAY_TASK_ID"' "$out/slurm/sweep.sbatch" &&
+  ok "the script: 6 array tasks, --requeue, exec normlab ... --point" ||
+  bad "the script lacks --array=0-5, --requeue or the exec line"
+
+# --- Preempt task 1 once it is training -----------------------------------------------------------
+task_out="$out/slurm/${job}_1.out"
+waited=0
+until grep -q 'seed/batch' "$task_out" 2>/dev/null; do
+  sleep 0.2; waited=$((waited + 1))
+  [ "$waited" -lt 600 ] || break
+done
+if grep -q 'seed/batch' "$task_out" 2>/dev/null; then
+  scontrol requeue "${job}_1" && ok "task 1 preempted mid-training (scontrol requeue: SIGTERM then requeue)" ||
+    bad "scontrol requeue ${job}_1"
+else
+  bad "task 1 never started training within 120 s"; squeue; cat "$task_out" 2>/dev/null
+fi
+
+# --- Wait for everything (at most 5 minutes) ---------------------------------------------------------
+waited=0
+while [ -n "$(squeue -h -j "$job,$report_job" 2>/dev/null)" ] && [ "$waited" -lt 300 ]; do
+  sleep 1; waited=$((waited + 1))
+done
+[ "$waited" -lt 300 ] && ok "array and report job done ($((SECONDS - t)) s since up)" ||
+  { bad "still queued after 300 s"; squeue; }
+
+restarts=$(scontrol show job "${job}_1" 2>/dev/null | grep -o 'Restarts=[0-9]*' | head -1)
+if [ "$restarts" = "Restarts=1" ] && grep -q 'resuming' "$out/slurm/${job}_1.out"; then
+  ok "task 1 was requeued once and resumed from its checkpoint ($(grep -o 'resuming[^,]*, step [0-9]*' "$out/slurm/${job}_1.out" | head -1))"
+else
+  bad "task 1: '$restarts', output: $(tr '\r' '\n' <"$out/slurm/${job}_1.out" | grep -v '^seed/' | head -5)"
+fi
+
+# --- The same points, run here: identical weights -------------------------------------------------------
+local_out="$tmp/local-runs"
+rc=0; "$normlab" sweep "$tmp/tiny.toml" --data "$data" --out "$local_out" --jobs 2 >/dev/null 2>"$tmp/local.err" || rc=$?
+[ "$rc" -eq 0 ] && ok "the same sweep run locally" || { bad "local sweep (exit $rc)"; tail -3 "$tmp/local.err"; }
+same=0
+for dir in "$local_out"/seed-*; do
+  name=$(basename "$dir")
+  a=$(hash_of "$dir"); b=$(hash_of "$out/$name")
+  if [ -n "$a" ] && [ "$a" = "$b" ]; then same=$((same + 1)); else echo "    $name: local $a, slurm ${b:-none}"; fi
+done
+[ "$same" -eq 6 ] && ok "all 6 points: Slurm weights hash = local weights hash" ||
+  bad "$same of 6 points have the local weights hash"
+
+if [ -f "$out/report.md" ] && [ "$(grep -c '^| seed |' "$out/report.md")" -ge 3 ] &&
+   ! grep -q 'Not averaged' "$out/report.md"; then
+  ok "the dependent job wrote report.md with every point averaged"
+else
+  bad "report.md missing or incomplete"; cat "$out/report.md" 2>/dev/null | head -20; cat "$out/slurm/report.out" 2>/dev/null | tail -5
+fi
+
+echo "$passed passed, $failures failed"
+[ "$failures" -eq 0 ]
