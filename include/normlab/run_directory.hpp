@@ -25,6 +25,11 @@ RunLock start_run_directory(const std::filesystem::path& dir, const TrainConfig&
 // Locks an existing run directory for --resume; refuses one that holds no run or is in use.
 RunLock lock_run_directory(const std::filesystem::path& dir);
 
+// "" when `wanted` continues the run `saved` describes (paths aside; the length too, where the
+// schedule allows extending); else the first setting that differs: "norm = \"group\", this run
+// has \"batch\"".
+std::string config_difference(const TrainConfig& saved, const TrainConfig& wanted);
+
 // config.json; an error names the file and the setting at fault.
 TrainConfig read_run_config(const std::filesystem::path& dir);
 void rewrite_run_config(const std::filesystem::path& dir, const TrainConfig& config);

@@ -6,9 +6,11 @@
 
 #include "commands.hpp"
 #include "normlab/atomic_file.hpp"
+#include "normlab/error.hpp"
 #include "normlab/models.hpp"
 #include "normlab/report.hpp"
 #include "normlab/run_directory.hpp"
+#include "normlab/run_lock.hpp"
 
 namespace normlab::cli {
 
@@ -19,7 +21,20 @@ namespace {
 // Runs (or continues, or reuses when finished) one run of the comparison; its status after.
 RunStatus ensure_run(const TrainConfig& config, const Cifar10& data) {
   const fs::path dir = config.out_dir;
-  const RunStatus status = read_run_status(dir);
+  RunStatus status = read_run_status(dir);
+  if (status != RunStatus::none) {
+    if (const long holder = run_lock_holder(dir); holder != 0)
+      fail(dir, "in use by process " + std::to_string(holder) + " (another normlab is training there)");
+    // A run made with another recipe is not this comparison's.
+    const TrainConfig saved = read_run_config(dir);
+    const std::string difference = config_difference(saved, config);
+    if (!difference.empty())
+      fail(dir, "holds a run with " + difference + "; choose another --out for this comparison");
+    if (status == RunStatus::finished && saved.epochs > config.epochs)
+      fail(dir, "holds a finished run of " + std::to_string(saved.epochs) +
+                    " epochs, more than --epochs " + std::to_string(config.epochs));
+    if (status == RunStatus::finished && saved.epochs < config.epochs) status = RunStatus::unfinished;
+  }
   if (status == RunStatus::finished || status == RunStatus::diverged) {
     std::fprintf(stderr, "normlab: %s is %s, reusing it\n", dir.c_str(),
                  status == RunStatus::finished ? "finished" : "diverged");

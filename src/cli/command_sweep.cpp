@@ -360,7 +360,7 @@ void add_sweep_command(CLI::App& app) {
       ->check(CLI::Range(1, 256));
   cmd->add_option("--jobs", a->jobs, "runs at once (default: cores / threads)")->check(CLI::Range(1, 256));
   auto* point = cmd->add_option("--point", a->point, "run only point I (0-based; a Slurm array task)")
-                    ->check(CLI::NonNegativeNumber);
+                    ->check(CLI::Range(0, 1'000'000));
   auto* report = cmd->add_flag("--report", a->report, "write the report of what has finished");
   auto* list = cmd->add_flag("--list", a->list, "list the points and their status");
   auto* slurm = cmd->add_flag("--slurm", a->slurm, "write a Slurm job-array script");

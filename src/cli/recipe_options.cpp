@@ -105,6 +105,11 @@ nlohmann::json::json_pointer pointer_to(const std::string& dotted_key) {
 
 bool given(const CLI::App& app, const Row& row) { return app.count(row.flag) > 0; }
 
+// CLI11 would read "-1" into an unsigned as 2^64 - 1; its own range check prints 300 digits.
+const CLI::Validator kNotNegative(
+    [](std::string& text) { return text.starts_with("-") ? std::string("must not be negative") : std::string(); },
+    "NONNEGATIVE");
+
 // `base` with the given options applied.
 TrainConfig overlay(TrainConfig base, const TrainConfig& parsed, const CLI::App& app) {
   for (const Row& row : rows()) {
@@ -148,7 +153,7 @@ void RecipeOptions::add_to(CLI::App& app) {
           } else {
             auto* option = app.add_option(row.flag, field(parsed_), row.help);
             using T = std::remove_cvref_t<decltype(field(parsed_))>;
-            if constexpr (std::is_same_v<T, std::uint64_t>) option->check(CLI::NonNegativeNumber);
+            if constexpr (std::is_same_v<T, std::uint64_t>) option->check(kNotNegative);
             if constexpr (std::is_same_v<T, Schedule>)
               option->transform(CLI::CheckedTransformer(schedules));
           }

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <sys/statvfs.h>
 
 #include "normlab/atomic_file.hpp"
 #include "normlab/error.hpp"
@@ -20,15 +24,31 @@ bool is_whole_png(const std::vector<std::byte>& bytes) {
   return std::equal(kSignature.begin(), kSignature.end(), u) &&
          std::equal(kEnd.begin(), kEnd.end(), u + bytes.size() - kEnd.size());
 }
+
+// Libraries report a failed write in their own words ("error while writing to output stream");
+// a full disk is the usual cause, so say so when it is.
+std::string cause_if_disk_full(const std::filesystem::path& png) {
+  struct statvfs fs {};
+  const std::filesystem::path dir = png.has_parent_path() ? png.parent_path() : ".";
+  if (::statvfs(dir.c_str(), &fs) == 0 && std::uint64_t(fs.f_bavail) * fs.f_frsize < (64u << 10))
+    return ": no space left on device";
+  return "";
+}
+
 }  // namespace
 
 void write_png_atomically(const std::filesystem::path& png,
                           const std::function<void(const std::filesystem::path&)>& draw_to) {
-  write_file_atomically_via(png, [&](const std::filesystem::path& temporary) {
-    draw_to(temporary);
-    if (!is_whole_png(read_file(temporary)))
-      fail(png, "the PNG came out incomplete (is the disk full?)");
-  });
+  try {
+    write_file_atomically_via(png, [&](const std::filesystem::path& temporary) {
+      draw_to(temporary);
+      if (!is_whole_png(read_file(temporary))) fail(png, "the PNG came out incomplete");
+    });
+  } catch (const Error& e) {
+    const std::string cause = cause_if_disk_full(png);
+    if (cause.empty() || std::string_view(e.what()).find("space") != std::string_view::npos) throw;
+    throw Error(e.what() + cause);
+  }
 }
 
 }  // namespace normlab

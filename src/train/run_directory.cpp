@@ -11,6 +11,7 @@
 #include "normlab/checkpoint_file.hpp"
 #include "normlab/error.hpp"
 #include "normlab/models.hpp"
+#include "normlab/provenance.hpp"
 #include "normlab/report.hpp"
 #include "normlab/run_lock.hpp"
 #include "normlab/tensor_view.hpp"
@@ -51,14 +52,13 @@ json run_identity(const TrainConfig& config) {
 
 namespace {
 
-// What DIR holds besides its lock file when that is free (or ours), for the refusal message
-// ("metrics.csv, weights/").
-std::vector<std::string> entries_besides_free_lock(const fs::path& dir, bool lock_is_ours) {
+// What DIR holds besides a free lock file, for the refusal message ("metrics.csv, weights/").
+std::vector<std::string> entries_besides_free_lock(const fs::path& dir) {
   std::vector<std::string> found;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name == kLockName && (lock_is_ours || run_lock_holder(dir) == 0)) continue;
+    if (name == kLockName && run_lock_holder(dir) == 0) continue;
     found.push_back(name + (entry.is_directory() ? "/" : ""));
   }
   if (ec) fail(dir, "cannot list: " + ec.message());
@@ -73,8 +73,11 @@ std::string listing(const std::vector<std::string>& names) {
   return text;
 }
 
-void refuse_unless_empty(const fs::path& dir, bool lock_is_ours) {
-  const auto found = entries_besides_free_lock(dir, lock_is_ours);
+void refuse_unless_empty(const fs::path& dir) {
+  if (const long holder = run_lock_holder(dir); holder != 0)
+    fail(dir, "in use by process " + (holder > 0 ? std::to_string(holder) : std::string("unknown")) +
+                  " (another normlab is training there)");
+  const auto found = entries_besides_free_lock(dir);
   if (found.empty()) return;
   if (std::find(found.begin(), found.end(), "config.json") != found.end())
     fail(dir, "already holds a run; continue it with --resume " + dir.string() +
@@ -83,46 +86,91 @@ void refuse_unless_empty(const fs::path& dir, bool lock_is_ours) {
                 "); choose another --out, nothing was written");
 }
 
+// A run is assembled in a hidden sibling, then renamed into place: DIR never exists without
+// its config.json and epoch-0 checkpoint. One left by a killed start is removed here.
+std::string staging_prefix(const fs::path& dir) {
+  std::string prefix = ".";  // appended: "literal" + std::string trips a false -Wrestrict in g++ 12
+  prefix += dir.filename().string();
+  prefix += ".new-";
+  return prefix;
+}
+
+void remove_abandoned_staging(const fs::path& dir) {
+  const fs::path parent = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
+  const std::string prefix = staging_prefix(dir);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec))
+    if (entry.path().filename().string().starts_with(prefix) && run_lock_holder(entry.path()) == 0)
+      fs::remove_all(entry.path(), ec);
+}
+
+// Temporaries of writes a kill -9 interrupted (".checkpoint.bin.tmp-123-0-0"): only the lock
+// holder writes here, so once it holds the lock they are garbage.
+void remove_stale_temporaries(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".") && name.find(".tmp-") != std::string::npos) fs::remove(entry.path(), ec);
+  }
+}
+
 }  // namespace
+
+std::string config_difference(const TrainConfig& saved_config, const TrainConfig& wanted_config) {
+  const json saved = run_identity(saved_config);
+  const json wanted = run_identity(wanted_config);
+  for (const auto& [key, value] : wanted.items())
+    if (!saved.contains(key) || saved.at(key) != value)
+      return key + " = " + (saved.contains(key) ? saved.at(key).dump() : "nothing") +
+             ", this run has " + value.dump();
+  return "";
+}
 
 void check_new_run_directory(const fs::path& dir) {
   std::error_code ec;
   const auto status = fs::symlink_status(dir, ec);
   if (!fs::exists(status)) return;
   if (!fs::is_directory(status)) fail(dir, "exists and is not a directory; choose another --out");
-  refuse_unless_empty(dir, false);
+  refuse_unless_empty(dir);
 }
 
 RunLock start_run_directory(const fs::path& dir, const TrainConfig& config, const NetworkBase& net) {
-  // mkdir, not check-then-create: of two processes starting here at once, one creates it.
-  bool created = false;
-  if (dir.has_parent_path()) {
-    std::error_code ec;
-    fs::create_directories(dir.parent_path(), ec);
-    if (ec) fail(dir.parent_path(), "cannot create: " + ec.message());
-  }
-  if (::mkdir(dir.c_str(), 0755) == 0)
-    created = true;
-  else if (errno != EEXIST)
-    fail(dir, "cannot create the run directory: " + errno_text());
-  else
-    check_new_run_directory(dir);
-  RunLock lock = RunLock::acquire(dir);
+  check_new_run_directory(dir);
+  const fs::path parent = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) fail(parent, "cannot create: " + ec.message());
+  remove_abandoned_staging(dir);
+  const fs::path staging = parent / (staging_prefix(dir) + std::to_string(::getpid()));
+  if (::mkdir(staging.c_str(), 0755) != 0) fail(dir, "cannot create the run directory: " + errno_text());
   try {
-    refuse_unless_empty(dir, true);  // another process may have claimed it between our checks
-    write_json(dir / "config.json", config);
-    // A checkpoint from the first second: a run killed before its first epoch ends resumes.
-    save_training_checkpoint(dir / kCheckpointName, config, TrainingState{}, net);
-  } catch (...) {
-    std::error_code ignored;
-    if (created) {
-      fs::remove_all(dir, ignored);
-    } else {
-      for (const char* name : {kCheckpointName, "config.json", kLockName}) fs::remove(dir / name, ignored);
+    RunLock lock = RunLock::acquire(staging);  // the lock moves with the directory
+    json saved = config;
+    saved["provenance"] = provenance(config.threads);  // ignored when read back
+    write_json(staging / "config.json", saved);
+    save_training_checkpoint(staging / kCheckpointName, config, TrainingState{}, net);
+    // rename(2) replaces only a missing or empty directory: of two starts, one wins. A free
+    // lock file left by a start killed long ago would make DIR non-empty.
+    if (fs::exists(dir / kLockName, ec) && run_lock_holder(dir) == 0) fs::remove(dir / kLockName, ec);
+    if (::rename(staging.c_str(), dir.c_str()) != 0) {
+      const int error = errno;
+      if (error == ENOTEMPTY || error == EEXIST) check_new_run_directory(dir);
+      errno = error;
+      fail(dir, "cannot create the run directory: " + errno_text());
     }
+    sync_directory(parent);
+    return lock;
+  } catch (const Error& e) {
+    fs::remove_all(staging, ec);
+    // Name the run, not its hidden staging folder: "runs/x/config.json: cannot write: ...".
+    std::string message = e.what();
+    for (std::size_t at; (at = message.find(staging.string())) != std::string::npos;)
+      message.replace(at, staging.string().size(), dir.string());
+    throw Error(message);
+  } catch (...) {
+    fs::remove_all(staging, ec);
     throw;
   }
-  return lock;
 }
 
 RunLock lock_run_directory(const fs::path& dir) {
@@ -130,7 +178,9 @@ RunLock lock_run_directory(const fs::path& dir) {
   if (!fs::is_directory(dir, ec)) fail(dir, "no such run directory");
   if (!fs::exists(dir / "config.json", ec))
     fail(dir, "holds no run (no config.json); start one with --out " + dir.string());
-  return RunLock::acquire(dir);
+  RunLock lock = RunLock::acquire(dir);
+  remove_stale_temporaries(dir);
+  return lock;
 }
 
 TrainConfig read_run_config(const fs::path& dir) {
@@ -149,7 +199,13 @@ TrainConfig read_run_config(const fs::path& dir) {
 }
 
 void rewrite_run_config(const fs::path& dir, const TrainConfig& config) {
-  write_json(dir / "config.json", config);
+  json saved = config;
+  std::ifstream in(dir / "config.json");
+  const json before = json::parse(in, nullptr, false);
+  if (before.is_object() && before.contains("provenance")) saved["provenance"] = before["provenance"];
+  saved["resumed"] = before.is_object() ? before.value("resumed", json::array()) : json::array();
+  saved["resumed"].push_back(provenance(config.threads));
+  write_json(dir / "config.json", saved);
 }
 
 void save_training_checkpoint(const fs::path& file, const TrainConfig& config,
@@ -177,13 +233,8 @@ TrainingState load_training_checkpoint(const fs::path& file, const TrainConfig& 
   try {
     if (meta.value("format", "") != "normlab-training")
       throw Error(where + "not a normlab training checkpoint");
-    const json saved = run_identity(meta.at("config").get<TrainConfig>());
-    const json wanted = run_identity(config);
-    for (const auto& [key, value] : wanted.items())
-      if (!saved.contains(key) || saved.at(key) != value)
-        throw Error(where + "checkpoint is for " + key + " = " +
-                    (saved.contains(key) ? saved.at(key).dump() : "nothing") + ", this run has " +
-                    value.dump());
+    const std::string difference = config_difference(meta.at("config").get<TrainConfig>(), config);
+    if (!difference.empty()) throw Error(where + "checkpoint is for " + difference);
     if (meta.at("tensors") != tensor_table(net))
       throw Error(where + "checkpoint tensors do not match this network's");
     const auto& s = meta.at("state");
@@ -235,6 +286,19 @@ void write_epoch_outputs(const fs::path& dir, const TrainConfig& config, const T
 }
 
 namespace {
+// This process's provenance, with the run's start time (config.json's) and the end time.
+json run_provenance(const fs::path& dir, const TrainConfig& config) {
+  json p = provenance(config.threads);
+  std::ifstream in(dir / "config.json");
+  const json saved = json::parse(in, nullptr, false);
+  p["started"] = saved.is_object() && saved.contains("provenance")
+                     ? saved["provenance"].value("time", "")
+                     : "";
+  p["ended"] = p["time"];
+  p.erase("time");
+  return p;
+}
+
 json summary_basics(const TrainConfig& config, const TrainingState& state, const NetworkBase& net) {
   double best_test = 0, best_train = 0, seconds = 0;
   for (const auto& m : state.history) {
@@ -275,6 +339,7 @@ void write_final_outputs(const fs::path& dir, const TrainConfig& config, const T
   summary["final_test_accuracy"] = eval.accuracy;
   summary["final_test_loss"] = eval.loss;
   summary["weights_hash"] = weights_hash(net);
+  summary["provenance"] = run_provenance(dir, config);
   write_json(dir / "summary.json", summary);
 }
 
@@ -286,6 +351,7 @@ void write_diverged_summary(const fs::path& dir, const TrainConfig& config,
                   {"what", divergence.what}};
   summary.update(summary_basics(config, last_good, net));
   summary["epochs"] = last_good.epoch;  // completed before the divergence, as the checkpoint holds
+  summary["provenance"] = run_provenance(dir, config);
   write_json(dir / "summary.json", summary);
 }
 
