@@ -105,15 +105,6 @@ void set_rates(benchmark::State& state, double seconds, double flops_per_image) 
   }
 }
 
-// Convolutions (and residual bodies, which are convolutions with a norm and a ReLU) compute two
-// products backward, the data gradient and the weight gradient, each as costly as forward:
-// count 2x forward. (The first convolution has no data gradient, so its figure is nominal.)
-// Element-wise layers are counted at 1x forward either way; they are memory bound.
-double backward_flops(const LayerInfo& l) {
-  const bool conv_like = l.kind.starts_with("Conv") || l.kind == "Residual";
-  return (conv_like ? 2.0 : 1.0) * l.flops;
-}
-
 template <class Net>
 void time_layer(benchmark::State& state, int index, bool backward) {
   Network<Net>& net = network<Net>();
@@ -140,7 +131,7 @@ void time_layer(benchmark::State& state, int index, bool backward) {
   }
   const double seconds = clock.seconds();
   const LayerInfo& l = Net::layers[index];
-  set_rates(state, seconds, backward ? backward_flops(l) : l.flops);
+  set_rates(state, seconds, backward ? l.backward_flops : l.flops);
 }
 
 template <class Net>

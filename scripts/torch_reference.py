@@ -320,7 +320,7 @@ def evaluate(model, x_all, y_all, batch_size=1000):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="/work/shared/cifar-10-batches-bin", help="CIFAR-10 binary directory")
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "cifar-10-batches-bin"), help="CIFAR-10 binary directory (default: ../shared beside the checkout)")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--norm", choices=NORMS, default="batch")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")

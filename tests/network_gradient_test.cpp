@@ -286,3 +286,22 @@ TEST(NetworkNormBatch, ANormBatchThatDoesNotDivideTheBatchIsRefused) {
 
 }  // namespace
 }  // namespace normlab
+
+// ---- Per-layer facts come from the layer types, not their names ------------------------------
+
+TEST(LayerTraits, EveryConvolutionCountsItsTwoBackwardProducts) {
+  // S8Net's convolutions are "WSConv3x3"/"WSConv1x1": a name test on "Conv" once missed them.
+  int convolutions = 0;
+  for (const normlab::LayerInfo& l : normlab::S8Net<normlab::BatchNorm>::layers) {
+    if (l.kind == "WSConv3x3" || l.kind == "WSConv1x1" || l.kind == "Conv1x1") {
+      EXPECT_DOUBLE_EQ(l.backward_flops, 2 * l.flops) << l.kind;
+      ++convolutions;
+    }
+    if (l.kind == "BatchNorm" || l.kind == "ReLU" || l.kind == "MaxPool2x2")
+      EXPECT_DOUBLE_EQ(l.backward_flops, l.flops) << l.kind;
+    if (l.kind == "Residual") EXPECT_GT(l.backward_flops, 1.9 * l.flops);  // mostly convolutions
+  }
+  EXPECT_EQ(convolutions, 7);
+  using Net = normlab::S8Net<normlab::BatchNorm>;
+  static_assert(Net::layers[0].backward_flops == 2 * Net::layers[0].flops);
+}

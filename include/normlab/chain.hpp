@@ -53,8 +53,19 @@ struct LayerInfo {
   std::string_view kind;
   Shape input, output;
   long parameters;
-  double flops;  // forward, per image
+  double flops;           // forward, per image
+  double backward_flops;  // backward, per image
 };
+
+// A layer's backward FLOPs: its own count where it declares one (convolutions: data and weight
+// gradients), else the forward's (element-wise layers, which are memory bound either way).
+template <class L>
+constexpr double backward_flops_of(Shape in) {
+  if constexpr (requires { L::backward_flops(in); })
+    return L::backward_flops(in);
+  else
+    return L::flops(in);
+}
 
 template <class List>
 struct ChainOf;
@@ -66,7 +77,8 @@ struct ChainOf<TypeList<Ls...>> {
   static constexpr std::array<LayerInfo, depth> layers(Shape in) {
     std::array<LayerInfo, depth> rows{};
     int i = 0;
-    ((rows[i++] = LayerInfo{Ls::kind, in, Ls::output(in), Ls::parameters(in), Ls::flops(in)},
+    ((rows[i++] = LayerInfo{Ls::kind, in, Ls::output(in), Ls::parameters(in), Ls::flops(in),
+                            backward_flops_of<Ls>(in)},
       in = Ls::output(in)),
      ...);
     return rows;
@@ -83,6 +95,11 @@ struct ChainOf<TypeList<Ls...>> {
   static constexpr double flops(Shape in) {
     double total = 0;
     ((total += Ls::flops(in), in = Ls::output(in)), ...);
+    return total;
+  }
+  static constexpr double backward_flops(Shape in) {
+    double total = 0;
+    ((total += backward_flops_of<Ls>(in), in = Ls::output(in)), ...);
     return total;
   }
 };
@@ -104,6 +121,9 @@ struct Residual {
   }
   static constexpr long parameters(Shape in) { return Inner::parameters(in); }
   static constexpr double flops(Shape in) { return Inner::flops(in) + double(in.size()); }
+  static constexpr double backward_flops(Shape in) {
+    return Inner::backward_flops(in) + double(in.size());
+  }
 };
 
 // A whole network: an input and a flat chain of layers.

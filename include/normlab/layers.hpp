@@ -41,6 +41,8 @@ struct Conv {
   static constexpr double flops(Shape in) {
     return 2.0 * parameters(in) * in.h * in.w + (relu ? double(Out) * in.h * in.w : 0.0);
   }
+  // Backward computes two products as costly as the forward: the data and the weight gradient.
+  static constexpr double backward_flops(Shape in) { return 2.0 * flops(in); }
 };
 template <int Out>
 using Conv3x3 = Conv<Out, 3>;
