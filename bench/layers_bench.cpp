@@ -116,7 +116,7 @@ void time_layer(benchmark::State& state, int index, bool backward) {
     if (backward)
       run = [&op, &s] { op.backward(s); };
     else
-      run = [&op, &s] { op.forward(s, Pass::train); };
+      run = [&op, &s] { op.forward(s, Pass::train, StepKey{}); };
   });
   if (!run) {
     state.SkipWithError("layer index past the network's ops");

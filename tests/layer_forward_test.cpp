@@ -446,15 +446,13 @@ TEST(LayerForward, DropoutInTrainingZeroesOrScalesEachValueAndDropsAboutPOfThem)
   EXPECT_NEAR(double(dropped) / double(x.v.size()), 0.25, 0.01);
 }
 
-TEST(LayerForward, DropoutMaskIsAFunctionOfTheStepCounter) {
+TEST(LayerForward, DropoutMaskIsAFunctionOfTheStepKey) {
   OneLayer<Chain<Input<4, 6, 6>, Dropout<50>>> t(kBatch);
-  t.net().counter() = {11, 2, 5};
-  t.net().forward(Pass::train);
+  t.net().forward(Pass::train, {11, 2, 5});
   const Planar first = t.output();
-  t.net().forward(Pass::train);
+  t.net().forward(Pass::train, {11, 2, 5});
   EXPECT_EQ(t.output().v, first.v) << "same (seed, epoch, step) must give the same mask";
-  t.net().counter().step = 6;
-  t.net().forward(Pass::train);
+  t.net().forward(Pass::train, {11, 2, 6});
   EXPECT_NE(t.output().v, first.v) << "the next step must draw a new mask";
 }
 

@@ -67,12 +67,13 @@ template <class Net>
 class GradientCheck {
  public:
   // identity_input: the first layer is a Conv1x1<C> made the identity (see the file comment).
+  static constexpr StepKey kStep = {9, 1, 2};  // dropout draws the same mask for every forward
+
   // norm_batch: BatchNorm's statistics per group of that many images (0: the whole batch).
   GradientCheck(int batch, bool identity_input, InputValues values, int norm_batch = 0,
                 unsigned seed = 3)
       : net_(batch, norm_batch), rng_(seed), identity_input_(identity_input) {
     net_.initialise(5);
-    net_.counter() = {9, 1, 2};  // dropout draws the same mask for every forward below
     const auto& table = net_.parameter_table();
     for (std::size_t i = 0; i < table.size(); ++i) {
       long size = 1;
@@ -107,14 +108,14 @@ class GradientCheck {
 
   // L = sum(output * G), in double so the finite differences see only the network's rounding.
   double loss() {
-    net_.forward(Pass::train);
+    net_.forward(Pass::train, kStep);
     double sum = 0;
     for (std::size_t i = 0; i < upstream_.size(); ++i) sum += double(net_.logits()[i]) * upstream_[i];
     return sum;
   }
 
   void backward() {
-    net_.forward(Pass::train);
+    net_.forward(Pass::train, kStep);
     std::copy(upstream_.begin(), upstream_.end(), net_.logits_grad());
     net_.backward();
   }

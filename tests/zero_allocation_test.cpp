@@ -144,6 +144,7 @@ template <class Net>
 struct Trainer {
   Network<Net> net;
   std::vector<int> labels;
+  std::int64_t steps = 0;
   explicit Trainer(int batch, int norm_batch = 0)
       : net(batch, norm_batch), labels(std::size_t(batch)) {
     net.initialise(3);
@@ -152,8 +153,7 @@ struct Trainer {
     for (std::size_t i = 0; i < inputs; ++i) net.input()[i] = float(i % 17) / 17.f - 0.5f;
   }
   void step() {
-    ++net.counter().step;
-    net.forward(Pass::train);
+    net.forward(Pass::train, {1, 0, ++steps});
     softmax_cross_entropy(net.logits(), labels.data(), net.batch(), net.classes(), 0.1f,
                           net.logits_grad(), nullptr);
     net.backward();
@@ -209,8 +209,8 @@ TEST(ZeroAllocation, OwnOpsLossAndOptimizerAllocateNothing) {
     // Ops 1 and 2 are the dropout and the residual around a dropout: pure normlab loops.
     t.net.for_each_op([&](auto& op) {
       if (index == 1 || index == 2) {
-        op.forward(t.net.stream(), Pass::train);
-        op.forward(t.net.stream(), Pass::eval);
+        op.forward(t.net.stream(), Pass::train, StepKey{});
+        op.forward(t.net.stream(), Pass::eval, StepKey{});
         op.backward(t.net.stream());
       }
       ++index;

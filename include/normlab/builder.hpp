@@ -10,24 +10,11 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "normlab/arena.hpp"
+#include "normlab/call.hpp"
 #include "normlab/shape.hpp"
+#include "normlab/tensor.hpp"
 
 namespace normlab {
-
-// Training runs dropout and batch statistics; evaluation uses running statistics.
-enum class Pass { train, eval };
-
-// One activation flowing between layers: its shape, layout and where it lives.
-struct Tensor {
-  Shape shape;
-  dnnl::memory::desc md;  // batch x shape, in the layout the layers agree on
-  Slot value;             // in Region::activations
-  Slot grad;              // in Region::activation_gradients; invalid when no gradient flows
-  // The value is read again after the next layer has run (by a skip connection, or by the
-  // backward of the layer that wrote it), so no layer may overwrite it in place.
-  bool read_again = false;
-  bool has_grad() const { return grad.valid(); }
-};
 
 // How a tensor starts: PyTorch's defaults, so runs compare with the seed's.
 enum class Init {
@@ -46,19 +33,11 @@ struct ParameterInfo {
   Init init = Init::zeros;
 };
 
-// Where the run is, for randomness keyed by (seed, epoch, step): dropout reads it.
-struct StepCounter {
-  std::uint64_t seed = 0;
-  std::int64_t epoch = 0;
-  std::int64_t step = 0;
-};
-
 class Builder {
  public:
   // norm_batch: images per BatchNorm statistics group (0: the whole batch); it divides batch.
-  Builder(const dnnl::engine& engine, int batch, int norm_batch, Arena& arena,
-          const StepCounter& counter)
-      : engine_(engine), batch_(batch), norm_batch_(norm_batch), arena_(arena), counter_(counter) {}
+  Builder(const dnnl::engine& engine, int batch, int norm_batch, Arena& arena)
+      : engine_(engine), batch_(batch), norm_batch_(norm_batch), arena_(arena) {}
 
   const dnnl::engine& engine() const { return engine_; }
   int batch() const { return batch_; }
@@ -66,7 +45,6 @@ class Builder {
   // than the batch); per-image norms ignore it.
   int norm_batch() const { return norm_batch_ > 0 ? norm_batch_ : batch_; }
   Arena& arena() { return arena_; }
-  const StepCounter& counter() const { return counter_; }
 
   // The layout between layers: channels last, which oneDNN's convolutions run fast on and
   // which keeps per-channel loops simple.
@@ -99,29 +77,9 @@ class Builder {
   int batch_;
   int norm_batch_;
   Arena& arena_;
-  const StepCounter& counter_;
   std::map<std::string, int> name_counts_;
   std::vector<ParameterInfo> parameters_;
   std::vector<ParameterInfo> buffers_;
 };
-
-// A primitive with its arguments fixed once; replaying it allocates nothing on our side.
-class Call {
- public:
-  Call() = default;
-  Call(dnnl::primitive primitive, std::vector<std::pair<int, dnnl::memory>> args);
-  void operator()(const dnnl::stream& stream) const;
-  bool empty() const { return !primitive_; }
-
- private:
-  dnnl::primitive primitive_;
-  std::vector<dnnl::memory> memories_;  // keeps the handles alive
-  std::vector<dnnl_exec_arg_t> args_;
-};
-
-// A memory object over arena storage.
-dnnl::memory arena_memory(const dnnl::memory::desc& md, const dnnl::engine& engine,
-                          const Arena& arena, const Slot& slot);
-dnnl::memory scratchpad_memory(const dnnl::engine& engine, const Arena& arena);
 
 }  // namespace normlab

@@ -21,11 +21,11 @@ class NetworkBase {
   virtual ~NetworkBase() = default;
 
   // Run-time dispatch point for code that serves every network (the trainer, the CLI).
-  virtual void forward(Pass pass) const = 0;
+  // `step` keys the step's randomness (dropout's masks); evaluation draws none.
+  virtual void forward(Pass pass, const StepKey& step = {}) const = 0;
   virtual void backward() const = 0;
 
   int batch() const { return batch_; }
-  StepCounter& counter() { return counter_; }
   const dnnl::stream& stream() const { return stream_; }
   const Arena& arena() const { return arena_; }
 
@@ -57,7 +57,6 @@ class NetworkBase {
 
   dnnl::engine engine_;
   dnnl::stream stream_;
-  StepCounter counter_;
   Arena arena_;
   Builder builder_;
   Tensor planar_input_, input_, logits_;
@@ -82,9 +81,9 @@ class Network : public NetworkBase {
     ops_.bind(arena_);
   }
 
-  void forward(Pass pass) const override {
+  void forward(Pass pass, const StepKey& step = {}) const override {
     convert_input();
-    ops_.forward(stream_, pass);
+    ops_.forward(stream_, pass, step);
   }
   void backward() const override { ops_.backward(stream_); }
 

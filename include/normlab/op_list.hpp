@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "normlab/chain.hpp"
+#include "normlab/op_contract.hpp"
 
 namespace normlab {
 
@@ -17,7 +18,7 @@ class OpList<TypeList<>> {
   OpList(Builder&, const Tensor& in) : out_(in) {}
   const Tensor& output() const { return out_; }
   void bind(const Arena&) {}
-  void forward(const dnnl::stream&, Pass) const {}
+  void forward(const dnnl::stream&, Pass, const StepKey&) const {}
   void backward(const dnnl::stream&) const {}
   template <class F>
   void for_each(F&&) {}
@@ -28,6 +29,9 @@ class OpList<TypeList<>> {
 
 template <class L, class... Rest>
 class OpList<TypeList<L, Rest...>> {
+  static_assert(ComputationalOp<typename L::Op, decltype(L::config())>,
+                "a layer's Op must keep the contract in op_contract.hpp");
+
  public:
   OpList(Builder& b, const Tensor& in) : head_(b, in, L::config()), tail_(b, head_.output()) {}
   const Tensor& output() const { return tail_.output(); }
@@ -35,9 +39,9 @@ class OpList<TypeList<L, Rest...>> {
     head_.bind(arena);
     tail_.bind(arena);
   }
-  void forward(const dnnl::stream& s, Pass pass) const {
-    head_.forward(s, pass);
-    tail_.forward(s, pass);
+  void forward(const dnnl::stream& s, Pass pass, const StepKey& step) const {
+    head_.forward(s, pass, step);
+    tail_.forward(s, pass, step);
   }
   void backward(const dnnl::stream& s) const {
     tail_.backward(s);
@@ -80,8 +84,8 @@ class ResidualOp<TypeList<Body...>> {
       dbody_ = arena.as<float>(body_in_.grad);
     }
   }
-  void forward(const dnnl::stream& s, Pass pass) const {
-    body_.forward(s, pass);
+  void forward(const dnnl::stream& s, Pass pass, const StepKey& step) const {
+    body_.forward(s, pass, step);
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < count_; ++i) y_[i] = body_y_[i] + x_[i];
   }

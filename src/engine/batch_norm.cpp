@@ -105,7 +105,7 @@ void BatchNormOp::bind(const Arena& arena) {
   }
 }
 
-void BatchNormOp::forward(const dnnl::stream& s, Pass pass) const {
+void BatchNormOp::forward(const dnnl::stream& s, Pass pass, const StepKey&) const {
   if (pass == Pass::eval) return eval_(s);
   const int channels = in_.shape.c;
   const float unbias = float(reduced_count_) / float(reduced_count_ - 1);

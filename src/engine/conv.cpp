@@ -114,7 +114,7 @@ void ConvOp::bind(const Arena& arena) {
   }
 }
 
-void ConvOp::forward(const dnnl::stream& s, Pass) const {
+void ConvOp::forward(const dnnl::stream& s, Pass, const StepKey&) const {
   // The optimizer changed the weights since the last step.
   if (standardized_ptr_ != nullptr) standardize_weights();
   to_fwd_layout_(s);

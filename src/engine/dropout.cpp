@@ -9,7 +9,7 @@
 namespace normlab {
 
 DropoutOp::DropoutOp(Builder& b, const Tensor& in, Config config)
-    : in_(in), probability_(config.probability), counter_(&b.counter()) {
+    : in_(in), probability_(config.probability) {
   out_ = b.in_place_output(in);
   count_ = long(b.batch()) * in.shape.size();
   mask_slot_ = b.arena().reserve(Region::saved, std::size_t(count_));
@@ -29,15 +29,15 @@ void DropoutOp::bind(const Arena& arena) {
 
 // Both passes work in place on the output: when the output has buffers of its own (the input
 // is read again), the input is copied there first.
-void DropoutOp::forward(const dnnl::stream&, Pass pass) const {
+void DropoutOp::forward(const dnnl::stream&, Pass pass, const StepKey& step) const {
   if (y_ != x_) std::memcpy(y_, x_, std::size_t(count_) * sizeof(float));
   if (pass == Pass::eval || probability_ == 0.f) {
     std::memset(mask_, 1, std::size_t(count_));
     return;
   }
-  const RandomKey key = RandomKey(counter_->seed, Purpose::dropout)
-                            .then(std::uint64_t(counter_->epoch))
-                            .then(std::uint64_t(counter_->step))
+  const RandomKey key = RandomKey(step.seed, Purpose::dropout)
+                            .then(std::uint64_t(step.epoch))
+                            .then(std::uint64_t(step.step))
                             .then(std::uint64_t(layer_id_));
   // 16 random bits decide one element, so one 64-bit draw serves four elements: element
   // 4g + k keeps iff bits(g)'s k-th 16-bit lane (little-endian) is at least the threshold.

@@ -57,7 +57,7 @@ void with_channel_count(int channels, Kernel&& kernel) {
   }
 }
 
-void GroupNormOp::forward(const dnnl::stream&, Pass) const {
+void GroupNormOp::forward(const dnnl::stream&, Pass, const StepKey&) const {
   with_channel_count(channels_, [this](auto c) { forward_kernel<decltype(c)::value>(); });
 }
 

@@ -90,8 +90,7 @@ Outcome Trainer::train_epoch(TrainingState& state) {
     const long global_step = long(epoch) * steps_ + state.step;
     assemble_batch(train_, order_.data() + long(state.step) * batch, batch, &config_.augment,
                    normalisation, config_.seed, epoch, net.input(), labels_.data());
-    net.counter() = {config_.seed, epoch, global_step};
-    net.forward(Pass::train);
+    net.forward(Pass::train, {config_.seed, epoch, global_step});
     const LossResult r = softmax_cross_entropy(net.logits(), labels_.data(), batch, net.classes(),
                                                config_.label_smoothing, net.logits_grad(), nullptr);
     // One comparison a step: a diverged run stops here instead of training on nan.

@@ -20,7 +20,7 @@ class BatchNormOp {
   BatchNormOp(Builder& b, const Tensor& in, Config);
   const Tensor& output() const { return out_; }
   void bind(const Arena& arena);
-  void forward(const dnnl::stream& s, Pass pass) const;
+  void forward(const dnnl::stream& s, Pass pass, const StepKey&) const;
   void backward(const dnnl::stream& s) const;
 
  private:

@@ -27,7 +27,7 @@ class ConvOp {
   ConvOp(Builder& b, const Tensor& in, Config config);
   const Tensor& output() const { return out_; }
   void bind(const Arena& arena);
-  void forward(const dnnl::stream& s, Pass) const;
+  void forward(const dnnl::stream& s, Pass, const StepKey&) const;
   void backward(const dnnl::stream& s) const;
 
  private:

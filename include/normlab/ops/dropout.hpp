@@ -16,7 +16,7 @@ class DropoutOp {
   DropoutOp(Builder& b, const Tensor& in, Config config);
   const Tensor& output() const { return out_; }
   void bind(const Arena& arena);
-  void forward(const dnnl::stream&, Pass pass) const;
+  void forward(const dnnl::stream&, Pass pass, const StepKey& step) const;
   void backward(const dnnl::stream&) const;
 
  private:
@@ -24,7 +24,6 @@ class DropoutOp {
   Slot mask_slot_;
   float probability_;
   int layer_id_;
-  const StepCounter* counter_;
   long count_ = 0;
   const float* x_ = nullptr;
   float* y_ = nullptr;

@@ -14,7 +14,7 @@ class PoolOp {
   PoolOp(Builder& b, const Tensor& in, Config config);
   const Tensor& output() const { return out_; }
   void bind(const Arena& arena);
-  void forward(const dnnl::stream& s, Pass) const { forward_(s); }
+  void forward(const dnnl::stream& s, Pass, const StepKey&) const { forward_(s); }
   void backward(const dnnl::stream& s) const { backward_(s); }
 
  private:

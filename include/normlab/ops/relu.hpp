@@ -12,7 +12,7 @@ class ReluOp {
   ReluOp(Builder& b, const Tensor& in, Config);
   const Tensor& output() const { return out_; }
   void bind(const Arena& arena);
-  void forward(const dnnl::stream& s, Pass) const { forward_(s); }
+  void forward(const dnnl::stream& s, Pass, const StepKey&) const { forward_(s); }
   void backward(const dnnl::stream& s) const { backward_(s); }
 
  private:
