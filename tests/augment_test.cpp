@@ -20,7 +20,7 @@ struct SyntheticSet {
   ImageSet set;
 
   explicit SyntheticSet(int count) : bytes(static_cast<std::size_t>(count) * kRecordBytes) {
-    const RandomKey key(12345, Purpose::gallery);
+    const RandomKey key(12345, static_cast<Purpose>(5));  // a purpose no product stream uses
     for (int i = 0; i < count; ++i) {
       std::uint8_t* record = bytes.data() + static_cast<std::size_t>(i) * kRecordBytes;
       record[0] = static_cast<std::uint8_t>(i % kClasses);

@@ -259,13 +259,6 @@ TEST(LayerForward, Conv1x1MixesChannelsPerPixel) {
   expect_close(t.output(), conv(t.input(), w, 5, 1));
 }
 
-TEST(LayerForward, Conv3x3WithFusedReluIsTheConvolutionThenRelu) {
-  OneLayer<Chain<Input<4, 6, 6>, Conv3x3Relu<8>>> t(kBatch);
-  const auto w = t.randomise_parameter(0, -0.5f, 0.5f);
-  t.net().forward(Pass::train);
-  expect_close(t.output(), relu(conv(t.input(), w, 8, 3)));
-}
-
 // Weight standardisation: the convolution sees each output channel's weights at zero mean and
 // unit (biased) variance; the stored weights stay as they were.
 TEST(LayerForward, StandardizedConvConvolvesWithPerChannelStandardisedWeights) {

@@ -21,6 +21,7 @@
 #include "normlab/cifar10.hpp"
 #include "normlab/error.hpp"
 #include "normlab/models.hpp"
+#include "normlab/stop_signal.hpp"
 #include "normlab/run_directory.hpp"
 #include "normlab/trainer.hpp"
 #include "normlab/weights.hpp"

@@ -19,27 +19,19 @@ namespace normlab {
 // (weight standardisation; no extra parameters).
 enum class ConvWeights { plain, standardized };
 
-// What a convolution applies to its output itself: nothing, or a fused ReLU.
-enum class ConvActivation { none, relu };
-
 // Convolution without bias, stride 1; 3x3 pads by 1 so the image keeps its size.
-template <int Out, int Kernel, ConvWeights Weights = ConvWeights::plain,
-          ConvActivation Activation = ConvActivation::none>
+template <int Out, int Kernel, ConvWeights Weights = ConvWeights::plain>
 struct Conv {
   static_assert(Kernel == 1 || Kernel == 3, "convolutions are 1x1 or 3x3");
-  static_assert(Weights == ConvWeights::plain || Activation == ConvActivation::none,
-                "weight standardisation is for convolutions feeding a norm, not a ReLU");
   static constexpr bool standardized = Weights == ConvWeights::standardized;
-  static constexpr bool relu = Activation == ConvActivation::relu;
   static constexpr std::string_view kind =
-      Kernel == 3 ? (standardized ? "WSConv3x3" : relu ? "Conv3x3+ReLU" : "Conv3x3")
-                  : (standardized ? "WSConv1x1" : relu ? "Conv1x1+ReLU" : "Conv1x1");
+      Kernel == 3 ? (standardized ? "WSConv3x3" : "Conv3x3") : (standardized ? "WSConv1x1" : "Conv1x1");
   using Op = ConvOp;
-  static constexpr Op::Config config() { return {Out, Kernel, standardized, relu}; }
+  static constexpr Op::Config config() { return {Out, Kernel, standardized}; }
   static constexpr Shape output(Shape in) { return {Out, in.h, in.w}; }
   static constexpr long parameters(Shape in) { return long(Out) * in.c * Kernel * Kernel; }
   static constexpr double flops(Shape in) {
-    return 2.0 * parameters(in) * in.h * in.w + (relu ? double(Out) * in.h * in.w : 0.0);
+    return 2.0 * parameters(in) * in.h * in.w;
   }
   // Backward computes two products as costly as the forward: the data and the weight gradient.
   static constexpr double backward_flops(Shape in) { return 2.0 * flops(in); }
@@ -48,9 +40,6 @@ template <int Out>
 using Conv3x3 = Conv<Out, 3>;
 template <int Out>
 using Conv1x1 = Conv<Out, 1>;
-// Conv3x3 followed by ReLU, as one op.
-template <int Out>
-using Conv3x3Relu = Conv<Out, 3, ConvWeights::plain, ConvActivation::relu>;
 
 // Layers that keep the shape and have no parameters share these traits.
 struct ShapeKeeping {

@@ -71,7 +71,6 @@ class NetworkBase {
 template <class Net>
 class Network : public NetworkBase {
  public:
-  using Definition = Net;
 
   // norm_batch: BatchNorm's statistics over each group of that many consecutive images
   // ("ghost" batch norm); 0, the default, means the whole batch. It must divide the batch.

@@ -14,7 +14,6 @@ enum class Purpose : std::uint64_t {
   shuffle = 2,
   augment = 3,
   dropout = 4,
-  gallery = 5,
 };
 
 // SplitMix64's finaliser: a bijective avalanche mix of 64 bits.

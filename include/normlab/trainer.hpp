@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "normlab/cifar10.hpp"
+#include "normlab/evaluator.hpp"
 #include "normlab/metrics.hpp"
 #include "normlab/network.hpp"
 #include "normlab/train_config.hpp"
@@ -36,20 +37,12 @@ struct Divergence {
 
 enum class Outcome { finished, stopped, diverged };
 
-struct Evaluation {
-  double loss = 0;
-  double accuracy = 0;  // percent
-  std::vector<int> predictions;  // per evaluated image
-  std::vector<std::int64_t> confusion;  // classes x classes, row = actual
-};
-
 class Trainer {
  public:
   Trainer(const TrainConfig& config, const Cifar10& data);
 
   NetworkBase& network() { return *net_; }
-  const ImageSet& train_set() const { return train_; }
-  const ImageSet& eval_set() const { return eval_; }
+  const ImageSet& eval_set() const { return evaluator_->images(); }
   int steps_per_epoch() const { return steps_; }
 
   // Trains until the last epoch (finished), until a stop is requested (stopped: the state says
@@ -60,28 +53,19 @@ class Trainer {
   Outcome run(TrainingState& state, OnEpoch&& on_epoch);
   const Divergence& divergence() const { return divergence_; }
 
-  Evaluation evaluate();
+  Evaluation evaluate();  // the test (or holdout) pass
 
  private:
   Outcome train_epoch(TrainingState& state);
-  void forward_eval_batch(int first, int count);
 
   TrainConfig config_;
   ImageSet train_, eval_;
   std::unique_ptr<NetworkBase> net_;
   int steps_ = 0;
-  std::vector<int> order_, labels_, eval_indices_, predictions_;
-  std::vector<float> logits_sum_;
+  std::unique_ptr<Evaluator> evaluator_;
+  std::vector<int> order_, labels_;
   Divergence divergence_;
 };
-
-// SIGINT and SIGTERM ask the loop to stop after the current step. request_stop() does the same
-// from code (a step finishes, then run() returns false, so a run that is stopped before it
-// starts trains exactly one step); clear_stop() withdraws the request so run() can continue.
-void install_stop_handlers();
-bool stop_requested();
-void request_stop();
-void clear_stop();
 
 template <class OnEpoch>
 Outcome Trainer::run(TrainingState& state, OnEpoch&& on_epoch) {

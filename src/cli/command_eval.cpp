@@ -6,7 +6,7 @@
 #include "commands.hpp"
 #include "normlab/models.hpp"
 #include "normlab/atomic_file.hpp"
-#include "normlab/trainer.hpp"
+#include "normlab/evaluator.hpp"
 #include "normlab/weights.hpp"
 #include "normlab/weights_directory.hpp"
 
@@ -30,11 +30,13 @@ void add_eval_command(CLI::App& app) {
   cmd->callback([config, weights, json_out] {
     validate_naming_options(*config);
     const Cifar10 data = Cifar10::load(resolve_data_dir(config->data_dir));
-    Trainer trainer(*config, data);
-    import_weights(*weights, weight_views(trainer.network()));
-    const Evaluation e = trainer.evaluate();
+    use_threads(config->threads);
+    const auto net = make_network(config->net, config->norm, config->batch);
+    import_weights(*weights, weight_views(*net));
+    Evaluator evaluator(*net, data.test(), config->test_time_flip);
+    const Evaluation e = evaluator.evaluate();
     const nlohmann::json result = {{"net", config->net},       {"norm", config->norm},
-                                   {"weights", *weights},      {"images", trainer.eval_set().count},
+                                   {"weights", *weights},      {"images", data.test().count},
                                    {"test_loss", e.loss},      {"test_accuracy", e.accuracy},
                                    {"tta", config->test_time_flip}};
     std::printf("%s\n", result.dump(2).c_str());

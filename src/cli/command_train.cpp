@@ -3,6 +3,7 @@
 #include "commands.hpp"
 #include "normlab/error.hpp"
 #include "normlab/run_directory.hpp"
+#include "normlab/stop_signal.hpp"
 #include "normlab/trainer.hpp"
 
 namespace normlab::cli {

@@ -13,7 +13,6 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
   const Shape out_shape{config.out_channels, in.shape.h + 2 * pad - config.kernel + 1,
                         in.shape.w + 2 * pad - config.kernel + 1};
   out_ = b.make_activation(out_shape);
-  out_.read_again = config.relu;  // the fused ReLU's backward masks with the output
 
   const dims strides{1, 1}, padding{pad, pad};
   const dims weight_dims{config.out_channels, in.shape.c, config.kernel, config.kernel};
@@ -22,16 +21,8 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
   const dnnl::memory::desc any_weights(weight_dims, dt::f32, tag::any);
   const auto attr = b.scratchpad_attr();
   const auto algorithm = dnnl::algorithm::convolution_direct;
-  auto fwd_attr = b.scratchpad_attr();
-  if (config.relu) {
-    dnnl::post_ops relu;
-    relu.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-    fwd_attr.set_post_ops(relu);
-  }
-  out_count_ = long(b.batch()) * out_shape.size();
-
   fwd_pd_ = {{dnnl::prop_kind::forward_training, algorithm, in.md, any_weights, out_.md, strides,
-              padding, padding}, fwd_attr, engine_};
+              padding, padding}, attr, engine_};
   bwd_weights_pd_ = {{algorithm, in.md, any_weights, out_.md, strides, padding, padding}, attr,
                      engine_, fwd_pd_};
   b.need_scratchpad(fwd_pd_.scratchpad_desc());
@@ -48,7 +39,6 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
   const std::string name = b.next_name(config.kernel == 1 ? "conv1x1_" : "conv");
   weights_ = b.add_parameter(name + ".weight", {weight_dims.begin(), weight_dims.end()}, plain_md_,
                              /*decay=*/true, Init::fan_in_uniform);
-  relu_ = config.relu;
   out_channels_ = config.out_channels;
   fan_in_ = long(in.shape.c) * config.kernel * config.kernel;
   if (config.standardize) {
@@ -76,8 +66,6 @@ void ConvOp::bind(const Arena& arena) {
   const Slot grad_slot = arena.mirror(weights_, Region::gradients);
   const auto weight_grads = mem(plain_md_, grad_slot);
   weights_ptr_ = arena.as<float>(weights_);
-  out_ptr_ = arena.as<float>(out_.value);
-  out_grad_ptr_ = arena.as<float>(out_.grad);
   weight_grads_ptr_ = arena.as<float>(grad_slot);
   if (standardized_.valid()) {
     standardized_ptr_ = arena.as<float>(standardized_);
@@ -122,12 +110,6 @@ void ConvOp::forward(const dnnl::stream& s, Pass, const StepKey&) const {
 }
 
 void ConvOp::backward(const dnnl::stream& s) const {
-  if (relu_) {
-    // The gradient buffer is this op's own and dead after this call, so the mask goes in place.
-#pragma omp parallel for schedule(static)
-    for (long i = 0; i < out_count_; ++i)
-      if (out_ptr_[i] <= 0.f) out_grad_ptr_[i] = 0.f;
-  }
   backward_weights_(s);
   grad_to_plain_(s);
   if (standardized_ptr_ != nullptr) standardize_gradient();

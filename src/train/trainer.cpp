@@ -1,11 +1,7 @@
 #include "normlab/trainer.hpp"
 
-#include <omp.h>
-
-#include <atomic>
 #include <cmath>
 #include <chrono>
-#include <csignal>
 #include <cstring>
 
 #include "normlab/error.hpp"
@@ -14,42 +10,20 @@
 #include "normlab/optimizer.hpp"
 #include "normlab/progress.hpp"
 #include "normlab/schedule.hpp"
+#include "normlab/stop_signal.hpp"
 #include "normlab/weights.hpp"
 
 namespace normlab {
 
 namespace {
-std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop = true; }
-
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-
-// Mirrors every image of a planar NCHW batch left to right (test-time augmentation).
-void mirror_batch(float* images, int count, Shape s) {
-#pragma omp parallel for schedule(static)
-  for (long row = 0; row < long(count) * s.c * s.h; ++row) {
-    float* r = images + row * s.w;
-    for (int x = 0; x < s.w / 2; ++x) std::swap(r[x], r[s.w - 1 - x]);
-  }
-}
 }  // namespace
-
-void install_stop_handlers() {
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-}
-bool stop_requested() { return g_stop.load(); }
-void request_stop() { g_stop = true; }
-void clear_stop() { g_stop = false; }
 
 Trainer::Trainer(const TrainConfig& config, const Cifar10& data) : config_(config) {
   config_.validate();
-  // Fixed thread count and no dynamic adjustment: oneDNN's CPU primitives are then
-  // deterministic run to run.
-  omp_set_dynamic(0);
-  omp_set_num_threads(config_.threads);
+  use_threads(config_.threads);
 
   const ImageSet& all = data.train();
   train_ = all.first(all.count - config_.holdout);
@@ -67,9 +41,7 @@ Trainer::Trainer(const TrainConfig& config, const Cifar10& data) : config_(confi
   net_->initialise(config_.seed);
   order_.resize(std::size_t(train_.count));
   labels_.resize(std::size_t(config_.batch));
-  eval_indices_.resize(std::size_t(config_.batch));
-  predictions_.resize(std::size_t(eval_.count));
-  logits_sum_.resize(std::size_t(config_.batch) * net_->classes());
+  evaluator_ = std::make_unique<Evaluator>(*net_, eval_, config_.test_time_flip);
 }
 
 Outcome Trainer::train_epoch(TrainingState& state) {
@@ -149,43 +121,6 @@ Outcome Trainer::train_epoch(TrainingState& state) {
   return Outcome::finished;
 }
 
-void Trainer::forward_eval_batch(int first, int count) {
-  NetworkBase& net = *net_;
-  const ChannelNormalisation normalisation;
-  // Consecutive images; the rows past `count` in the last batch hold stale images and are
-  // ignored (evaluation treats every image on its own).
-  for (int j = 0; j < count; ++j) eval_indices_[std::size_t(j)] = first + j;
-  assemble_batch(eval_, eval_indices_.data(), count, nullptr, normalisation, config_.seed, 0, net.input(),
-                 labels_.data());
-  net.forward(Pass::eval);
-  const long n = long(config_.batch) * net.classes();
-  std::memcpy(logits_sum_.data(), net.logits(), std::size_t(n) * sizeof(float));
-  if (config_.test_time_flip) {
-    mirror_batch(net.input(), count, {3, kImageSide, kImageSide});
-    net.forward(Pass::eval);
-    for (long i = 0; i < n; ++i) logits_sum_[std::size_t(i)] = 0.5f * (logits_sum_[std::size_t(i)] + net.logits()[i]);
-  }
-}
-
-Evaluation Trainer::evaluate() {
-  const int classes = net_->classes();
-  Evaluation e;
-  e.confusion.assign(std::size_t(classes) * classes, 0);
-  long correct = 0;
-  for (int first = 0; first < eval_.count; first += config_.batch) {
-    const int count = std::min(config_.batch, eval_.count - first);
-    forward_eval_batch(first, count);
-    const LossResult r = softmax_cross_entropy(logits_sum_.data(), labels_.data(), count, classes,
-                                               0.f, nullptr, predictions_.data() + first);
-    e.loss += r.loss_sum;
-    correct += r.correct;
-    for (int j = 0; j < count; ++j)
-      ++e.confusion[std::size_t(labels_[std::size_t(j)]) * classes + predictions_[std::size_t(first + j)]];
-  }
-  e.loss /= eval_.count;
-  e.accuracy = 100.0 * correct / eval_.count;
-  e.predictions = predictions_;
-  return e;
-}
+Evaluation Trainer::evaluate() { return evaluator_->evaluate(); }
 
 }  // namespace normlab

@@ -17,10 +17,6 @@ class ConvOp {
     // weights shifted to zero mean and scaled to unit variance, and the gradient flows back
     // through that map. It smooths the loss landscape where batch statistics are missing.
     bool standardize = false;
-    // ReLU fused as a oneDNN post-op: the convolution writes max(0, conv) directly, saving the
-    // separate ReLU's read and write of the activation; backward masks the incoming gradient
-    // where the output is zero before the convolution's own backward.
-    bool relu = false;
   };
   static constexpr float kStandardizeEpsilon = 1e-5f;
 
@@ -47,10 +43,6 @@ class ConvOp {
   float* weight_grads_ptr_ = nullptr;
   float* standardized_ptr_ = nullptr;
   float* inverse_std_ptr_ = nullptr;
-  bool relu_ = false;
-  long out_count_ = 0;                // batch x output elements, for the fused ReLU's backward
-  const float* out_ptr_ = nullptr;
-  float* out_grad_ptr_ = nullptr;
   void standardize_weights() const;
   void standardize_gradient() const;
   dnnl::memory::desc plain_md_;
