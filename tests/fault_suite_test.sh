@@ -17,6 +17,8 @@
 set -uo pipefail
 
 binary="$(realpath "$1")"
+# shellcheck source=cli_test_lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cli_test_lib.sh"
 tmp="$(mktemp -d "${2:-${TMPDIR:-/tmp}}/normlab_fault_suite.XXXXXX")"
 pids=()    # background processes started here (lock holders, trainings)
 mnt=""     # the tmpfs, once mounted
@@ -55,41 +57,7 @@ failures=0
 ok() { echo "ok: $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL: $1"; failures=$((failures + 1)); }
 
-# nl ARGS...: runs normlab (at most 120 s), stdout to $tmp/out, stderr to $tmp/err; sets $rc.
-nl() {
-  rc=0
-  timeout -k 5 120 "$normlab" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-}
 
-# expect_error DESCRIPTION 'P1|P2...' -- ARGS...: exit code 2, one stderr line starting with
-# "normlab: error:" that matches every one of the '|'-separated (case-insensitive) patterns.
-expect_error() {
-  local what="$1" patterns="$2"; shift 3
-  nl "$@"
-  local lines
-  lines=$(wc -l <"$tmp/err")
-  local problem=""
-  [ "$rc" -eq 2 ] || problem+=" exit code $rc, expected 2;"
-  [ "$lines" -eq 1 ] || problem+=" $lines lines on stderr, expected 1;"
-  grep -q '^normlab: error: ' "$tmp/err" || problem+=" stderr does not start with 'normlab: error: ';"
-  local p
-  IFS='|' read -r -a plist <<<"$patterns"
-  for p in "${plist[@]}"; do
-    grep -qiE -- "$p" "$tmp/err" || problem+=" message does not name '$p';"
-  done
-  if [ -z "$problem" ]; then
-    ok "$what: $(cat "$tmp/err")"
-  else
-    bad "$what:$problem"
-    sed 's/^/    stderr: /' "$tmp/err" | head -20
-  fi
-}
-
-# A listing and checksum of every entry under a directory, to prove it unchanged.
-fingerprint() {
-  (cd "$1" && find . -printf '%p %y %s %T@\n' | sort && find . -type f -print0 | sort -z |
-    xargs -0 -r sha256sum)
-}
 
 # expect_refusal DESCRIPTION 'P1|P2...' DIR -- ARGS...: expect_error, and DIR byte-identical after.
 expect_refusal() {

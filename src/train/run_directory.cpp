@@ -1,9 +1,11 @@
 #include "normlab/run_directory.hpp"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -99,9 +101,14 @@ void remove_abandoned_staging(const fs::path& dir) {
   const fs::path parent = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
   const std::string prefix = staging_prefix(dir);
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(parent, ec))
-    if (entry.path().filename().string().starts_with(prefix) && run_lock_holder(entry.path()) == 0)
-      fs::remove_all(entry.path(), ec);
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    // Its maker's PID is in the name; a live maker may not hold the lock yet, so ask the kernel.
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && (::kill(pid_t(pid), 0) == 0 || errno == EPERM)) continue;
+    fs::remove_all(entry.path(), ec);
+  }
 }
 
 // Temporaries of writes a kill -9 interrupted (".checkpoint.bin.tmp-123-0-0"): only the lock
