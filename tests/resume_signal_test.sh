@@ -85,21 +85,27 @@ else
   bad "SIGINT: could not start the run"; tail -3 "$dir.err"
 fi
 
-# --- kill -9 right after the first checkpoint appears, then --resume -------------------------
-# The process dies wherever it is (often in the middle of writing the epoch's outputs): the
-# checkpoint on disk must be a whole one, and the run continues from it.
+# expect_resume_to_match WHAT DIR T: `--resume DIR` ends with the reference run's weights.
+expect_resume_to_match() {
+  local what="$1" dir="$2" t="$3"
+  rc=0; "$normlab" train --resume "$dir" >/dev/null 2>"$dir.resume.err" || rc=$?
+  got=$(hash_of "$dir" 2>/dev/null)
+  if [ "$rc" -eq 0 ] && [ "$got" = "$reference" ]; then
+    ok "$what, then --resume ($(grep -o 'resuming.*' "$dir.resume.err")): same weights_hash ($(elapsed "$t"))"
+  else
+    bad "$what, then --resume: exit $rc, weights_hash '$got', expected $reference"; tail -3 "$dir.resume.err"
+  fi
+}
+
+# --- kill -9 as soon as the run has a checkpoint (its epoch-0 one), then --resume -------------
+# The process dies wherever it is (often still loading or in the first steps): the checkpoint on
+# disk must be a whole one, and the run continues from it.
 t=$SECONDS
 dir="$tmp/kill9"
 if start_until_checkpoint "$dir"; then
   kill -9 "$pid"
   wait "$pid" 2>/dev/null
-  rc=0; "$normlab" train --resume "$dir" >/dev/null 2>"$dir.resume.err" || rc=$?
-  got=$(hash_of "$dir" 2>/dev/null)
-  if [ "$rc" -eq 0 ] && [ "$got" = "$reference" ]; then
-    ok "kill -9 then --resume ($(grep -o 'resuming.*' "$dir.resume.err")): same weights_hash ($(elapsed $t))"
-  else
-    bad "kill -9 then --resume: exit $rc, weights_hash '$got', expected $reference"; tail -3 "$dir.resume.err"
-  fi
+  expect_resume_to_match "kill -9" "$dir" "$t"
 else
   bad "kill -9: could not start the run"; tail -3 "$dir.err"
 fi
@@ -118,13 +124,7 @@ if start_until_checkpoint "$dir"; then
   done
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
-  rc=0; "$normlab" train --resume "$dir" >/dev/null 2>"$dir.resume.err" || rc=$?
-  got=$(hash_of "$dir" 2>/dev/null)
-  if [ "$rc" -eq 0 ] && [ "$got" = "$reference" ]; then
-    ok "kill -9 during a later save, then --resume ($(grep -o 'resuming.*' "$dir.resume.err")): same weights_hash ($(elapsed $t))"
-  else
-    bad "kill -9 during a later save: exit $rc, weights_hash '$got', expected $reference"; tail -3 "$dir.resume.err"
-  fi
+  expect_resume_to_match "kill -9 during a later save" "$dir" "$t"
 else
   bad "kill -9 (late): could not start the run"; tail -3 "$dir.err"
 fi

@@ -95,7 +95,16 @@ int run_point(const SweepPlan& plan, int index) {
   }
   fs::create_directories(plan.dir);
   const Cifar10 data = Cifar10::load(resolve_data_dir(point.config.data_dir));
-  return train_run(point.config, status == RunStatus::unfinished, data);
+  try {
+    return train_run(point.config, status == RunStatus::unfinished, data);
+  } catch (const Error&) {
+    // Another sweep started this point between our look and our start: it is theirs.
+    if (const long holder = run_lock_holder(dir); holder != 0 && holder != ::getpid()) {
+      std::fprintf(stderr, "normlab: %s was taken by process %ld; left to it\n", point.name.c_str(), holder);
+      return kExitBusy;
+    }
+    throw;
+  }
 }
 
 // ---- Local: several points at once, each a child process --------------------------------------

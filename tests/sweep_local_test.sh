@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# `normlab sweep` on this machine: the grid's points and names (GroupNorm and LayerNorm once
+# for every norm batch), a sweep killed with -9 mid-run and rerun (its runs checkpoint on the
+# parent's death and resume), a second sweep on the same directory at the same time (no point
+# trained twice), the weights equal to each point trained alone, and the report (table, figure,
+# a diverged point listed and not averaged). Generated data: needs no real CIFAR-10.
+# Usage: sweep_local_test.sh NORMLAB_BINARY
+set -uo pipefail
+
+binary="$(realpath "$1")"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/normlab_sweep_local.XXXXXX")"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  pkill -9 -f "$tmp/normlab" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+unset NORMLAB_DATA
+cd "$tmp" || exit 1
+
+passed=0
+failures=0
+ok() { echo "ok: $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL: $1"; failures=$((failures + 1)); }
+hash_of() { grep -o '"weights_hash": *"[0-9a-f]*"' "$1/summary.json" 2>/dev/null | grep -o '[0-9a-f]\{16\}'; }
+
+# A private copy: the children exec the same file even if the build tree is relinked meanwhile.
+normlab="$tmp/normlab"
+cp "$binary" "$normlab"
+
+python3 - "$tmp/data" <<'PY'
+import os, random, sys
+d = sys.argv[1]; os.makedirs(d)
+rng = random.Random(7)
+for name in ["data_batch_%d.bin" % i for i in range(1, 6)] + ["test_batch.bin"]:
+    b = bytearray(rng.randbytes(10000 * 3073))
+    b[0::3073] = bytes(i % 10 for i in range(10000))
+    open(os.path.join(d, name), "wb").write(b)
+open(os.path.join(d, "batches.meta.txt"), "w").write(
+    "\n".join("airplane automobile bird cat deer dog frog horse ship truck".split()) + "\n")
+PY
+data="$tmp/data"
+
+cat >"$tmp/grid.toml" <<'TOML'
+[train]
+net = "seed"
+epochs = 3
+limit = 1024
+holdout = 128
+batch-size = 32
+threads = 1
+
+[grid]
+seed = [1, 2]
+norm = ["batch", "group"]
+norm-batch = [4, 32]
+TOML
+
+# --- The points ---------------------------------------------------------------------------------
+"$normlab" sweep grid.toml --out "$tmp/s" --data "$data" --list >"$tmp/list" 2>&1
+expected="0 seed-batch-b32-nb4-lr0.01-s1 not started
+1 seed-batch-b32-nb32-lr0.01-s1 not started
+2 seed-group-b32-lr0.01-s1 not started
+3 seed-batch-b32-nb4-lr0.01-s2 not started
+4 seed-batch-b32-nb32-lr0.01-s2 not started
+5 seed-group-b32-lr0.01-s2 not started"
+[ "$(cat "$tmp/list")" = "$expected" ] &&
+  ok "6 points from 2 seeds x (batch x 2 norm batches + group once), the first axis slowest" ||
+  { bad "the points"; cat "$tmp/list"; }
+
+rc=0; "$normlab" sweep grid.toml --grid norm-batch=3 --out "$tmp/bad" --data "$data" --list >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'norm-batch.*must divide' "$tmp/err" && [ ! -e "$tmp/bad" ] &&
+  ok "a point train would refuse is refused before anything runs: $(cat "$tmp/err")" ||
+  { bad "--grid norm-batch=3 (exit $rc)"; cat "$tmp/err"; }
+
+# --- Each point alone: the reference weights ------------------------------------------------------
+declare -A ref
+for i in 0 1 2 3 4 5; do
+  name=$(sed -n "$((i + 1))p" "$tmp/list" | cut -d' ' -f2)
+  "$normlab" sweep grid.toml --out "$tmp/alone" --data "$data" --point "$i" >/dev/null 2>&1
+  ref[$name]=$(hash_of "$tmp/alone/$name")
+done
+[ "${#ref[@]}" -eq 6 ] && ok "each point trained alone with --point" || bad "--point runs"
+
+# --- kill -9 of the sweep mid-run, then the same command --------------------------------------------
+"$normlab" sweep grid.toml --out "$tmp/s" --data "$data" --jobs 2 >"$tmp/s1.out" 2>&1 &
+sweep=$!; pids+=("$sweep")
+waited=0
+until grep -qs 'seed/' "$tmp"/s/logs/*.log 2>/dev/null || [ "$waited" -ge 600 ]; do sleep 0.1; waited=$((waited + 1)); done
+kill -9 "$sweep"; wait "$sweep" 2>/dev/null
+sleep 1
+left=$(pgrep -fc "$tmp/normlab sweep" || true)
+stopped=$(grep -l 'stopped at epoch' "$tmp"/s/logs/*.log 2>/dev/null | wc -l)
+[ "$left" -eq 0 ] && [ "$stopped" -ge 1 ] &&
+  ok "kill -9 of the sweep: its $stopped running point(s) checkpointed and stopped, no process left" ||
+  bad "after kill -9 of the sweep: $left processes left, $stopped points stopped"
+
+# A second sweep on the same directory while the first one continues: never the same point twice.
+"$normlab" sweep grid.toml --out "$tmp/s" --data "$data" --jobs 2 >"$tmp/s2.out" 2>&1 &
+a=$!; pids+=("$a")
+"$normlab" sweep grid.toml --out "$tmp/s" --data "$data" --jobs 2 >"$tmp/s3.out" 2>&1 &
+b=$!; pids+=("$b")
+ra=0; wait "$a" || ra=$?
+rb=0; wait "$b" || rb=$?
+twice=0
+for log in "$tmp"/s/logs/*.log; do
+  # Each training attempt starts one line "resuming ..." or trains from scratch; two processes in
+  # one point at once would show two "finished" lines.
+  n=$(grep -c 'finished: test accuracy' "$log")
+  [ "$n" -le 1 ] || twice=$((twice + 1))
+done
+# The sweeps exit 0 when everything they saw finished; one that found a point in use leaves it.
+"$normlab" sweep grid.toml --out "$tmp/s" --data "$data" >"$tmp/s4.out" 2>&1; rc=$?
+if [ "$twice" -eq 0 ] && [ "$ra" -eq 0 ] && [ "$rb" -eq 0 ] && [ "$rc" -eq 0 ] && grep -q '6 points, 0 to run' "$tmp/s4.out"; then
+  ok "rerun after kill -9, two sweeps at once: every point finished once (exits $ra, $rb; then 0 to run)"
+else
+  bad "rerun: $twice points trained twice, last exit $rc"; tail -3 "$tmp/s2.out" "$tmp/s3.out" "$tmp/s4.out"
+fi
+same=0
+for name in "${!ref[@]}"; do
+  [ "$(hash_of "$tmp/s/$name")" = "${ref[$name]}" ] && same=$((same + 1)) || echo "    $name differs"
+done
+[ "$same" -eq 6 ] && ok "all 6 points have the weights of the point trained alone" ||
+  bad "$same of 6 points match their lone run"
+grep -q 'resuming' "$tmp"/s/logs/*.log && ok "the interrupted points resumed from their checkpoints" ||
+  bad "no point resumed"
+
+# --- The report ----------------------------------------------------------------------------------
+if [ -f "$tmp/s/report.md" ] && [ -f "$tmp/s/accuracy-vs-norm-batch.png" ] &&
+   [ "$(grep -c '^| seed | GroupNorm | 32 |' "$tmp/s/report.md")" -eq 2 ] &&
+   grep -q '^| seed | BatchNorm | 32 | 4 | 0.01 | 2 |' "$tmp/s/report.md"; then
+  ok "report.md: a row per setting over 2 seeds, GroupNorm reported at both norm batches; the figure"
+else
+  bad "report.md"; cat "$tmp/s/report.md" 2>/dev/null | head -20
+fi
+
+# A diverged point is listed, never averaged; the sweep exits 3.
+rc=0; "$normlab" sweep --set net=seed --set epochs=1 --set limit=512 --set holdout=64 --set batch-size=4 \
+  --set lr=10 --set momentum=0.99 --set threads=1 --grid seed=1,2 --out "$tmp/div" --data "$data" \
+  >"$tmp/div.out" 2>&1 || rc=$?
+if [ "$rc" -eq 3 ] && grep -q 'Not averaged' "$tmp/div/report.md" && grep -q 'diverged at epoch 1' "$tmp/div/report.md" &&
+   grep -q '| seed | BatchNorm | 4 | 4 | 10 | 0 of 2 | n/a |' "$tmp/div/report.md"; then
+  ok "a sweep of diverging points: exit 3, each listed as diverged, nothing averaged"
+else
+  bad "diverging sweep (exit $rc)"; cat "$tmp/div/report.md" 2>/dev/null | head; tail -3 "$tmp/div.out"
+fi
+
+echo "$passed passed, $failures failed"
+[ "$failures" -eq 0 ]
