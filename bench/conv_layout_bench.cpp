@@ -84,7 +84,7 @@ void time_conv(benchmark::State& state, int channels, int size, tag layout, Conv
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double flops = 2.0 * kBatch * channels * size * size * channels * 9 * double(state.iterations());
   state.counters["GFLOP/s"] = flops / seconds / 1e9;
-  state.counters["%peak"] = 100 * flops / seconds / kPeakFlops;
+  state.counters["%peak"] = 100 * flops / seconds / peak_flops();
   state.SetLabel(kernel);
 }
 

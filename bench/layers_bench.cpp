@@ -101,7 +101,7 @@ void set_rates(benchmark::State& state, double seconds, double flops_per_image) 
   if (flops_per_image > 0) {
     const double flops_per_second = images * flops_per_image / seconds;
     state.counters["GFLOP/s"] = flops_per_second / 1e9;
-    state.counters["%peak"] = 100 * flops_per_second / kPeakFlops;
+    state.counters["%peak"] = 100 * flops_per_second / peak_flops();
   }
 }
 

@@ -85,7 +85,8 @@ std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::str
 struct NetworkDescription {
   std::vector<LayerInfo> layers;
   long parameters = 0;
-  double flops = 0;  // forward, per image
+  double flops = 0;           // forward, per image
+  double backward_flops = 0;  // backward, per image
 };
 NetworkDescription describe_network(const std::string& net, const std::string& norm);
 

@@ -39,9 +39,11 @@ void add_summary_command(CLI::App& app) {
       std::printf("%-22s %-22s %12s %10.2f\n", fmt::format("{}-{}", l.kind, ++index).c_str(),
                   fmt::format("[-1, {}, {}, {}]", l.output.c, l.output.h, l.output.w).c_str(),
                   with_commas(l.parameters).c_str(), l.flops / 1e6);
-    std::printf("%s\nTotal params: %s\nTrainable params: %s\nForward MFLOP per image: %.2f\n%s\n",
+    std::printf("%s\nTotal params: %s\nTrainable params: %s\nForward MFLOP per image: %.2f\n"
+                "Backward MFLOP per image: %.2f\n%s\n",
                 rule.c_str(), with_commas(d.parameters).c_str(),
-                with_commas(d.parameters).c_str(), d.flops / 1e6, rule.c_str());
+                with_commas(d.parameters).c_str(), d.flops / 1e6, d.backward_flops / 1e6,
+                rule.c_str());
     const auto network = make_network(*net, *norm, *batch);
     const MemoryPlan& plan = network->arena().plan();
     std::printf("Arena for batch %d (one allocation):\n", *batch);
