@@ -13,6 +13,7 @@
 #include <omp.h>
 
 #include "normlab/loss.hpp"
+#include "normlab/models.hpp"
 #include "normlab/nets.hpp"
 #include "normlab/network.hpp"
 #include "normlab/optimizer.hpp"
@@ -283,8 +284,6 @@ TEST(NetworkNormBatch, ANormBatchThatDoesNotDivideTheBatchIsRefused) {
   EXPECT_NO_THROW((Network<OnePixel>{8, 2}));
 }
 
-}  // namespace
-}  // namespace normlab
 
 // ---- Per-layer facts come from the layer types, not their names ------------------------------
 
@@ -304,3 +303,40 @@ TEST(LayerTraits, EveryConvolutionCountsItsTwoBackwardProducts) {
   using Net = normlab::S8Net<normlab::BatchNorm>;
   static_assert(Net::layers[0].backward_flops == 2 * Net::layers[0].flops);
 }
+
+// ---- The op contract: backward overwrites, never accumulates ---------------------------------
+
+// Every parameter's gradient and every activation gradient starts as NaN; one step later every
+// parameter gradient is finite. An op that added to its gradient instead of writing it, or a
+// parameter no op writes (a Call left empty), would leave NaN behind. Every network, every norm.
+TEST(OpContract, EveryParameterGradientIsWrittenEachStepNeverAccumulated) {
+  int networks = 0;
+  for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {
+    Network<Net> net(4, 2);
+    net.initialise(1);
+    for (long i = 0; i < long(4 * Net::input.size()); ++i) net.input()[i] = float(i % 7) / 7.f - 0.4f;
+    auto poison = [&](Region r) {
+      float* p = reinterpret_cast<float*>(net.arena().region_begin(r));
+      std::fill(p, p + net.arena().region_bytes(r) / sizeof(float), std::nanf(""));
+    };
+    poison(Region::gradients);
+    poison(Region::activation_gradients);
+    net.forward(Pass::train, {1, 0, 0});
+    const std::vector<int> labels = {0, 1, 2, 3};
+    softmax_cross_entropy(net.logits(), labels.data(), 4, net.classes(), 0.f, net.logits_grad(), nullptr);
+    net.backward();
+    for (const auto& p : net.parameter_table()) {
+      const float* g = net.arena().template as<float>(net.arena().mirror(p.slot, Region::gradients));
+      const long n = long(p.slot.bytes / sizeof(float));
+      long bad = 0;
+      for (long i = 0; i < n; ++i) bad += !std::isfinite(g[i]);
+      EXPECT_EQ(bad, 0) << net_name << "/" << norm_name << " " << p.name << ": " << bad << " of " << n
+                        << " gradient values not written";
+    }
+    ++networks;
+  });
+  EXPECT_EQ(networks, 9);
+}
+
+}  // namespace
+}  // namespace normlab
