@@ -44,6 +44,7 @@ const int kThreads = [] {
 struct LiveNetwork {
   const std::type_info* type = nullptr;
   int norm_batch = 0;
+  int batch = 0;
   std::unique_ptr<NetworkBase> net;
   std::vector<int> labels;
 };
@@ -55,27 +56,28 @@ LiveNetwork& live() {
 // Built, initialised, with a realistic input and one full training step already run, so every
 // op's backward has the statistics its forward saves.
 template <class Net>
-Network<Net>& network(int norm_batch = 0) {
+Network<Net>& network(int norm_batch = 0, int batch = kBatch) {
   LiveNetwork& l = live();
-  if (l.type != &typeid(Net) || l.norm_batch != norm_batch) {
+  if (l.type != &typeid(Net) || l.norm_batch != norm_batch || l.batch != batch) {
     l.net.reset();
     l.type = nullptr;
-    auto net = std::make_unique<Network<Net>>(kBatch, norm_batch);
+    auto net = std::make_unique<Network<Net>>(batch, norm_batch);
     net->initialise(1);
     float* x = net->input();
-    const long n = long(kBatch) * Net::input.size();
+    const long n = long(batch) * Net::input.size();
     for (long i = 0; i < n; ++i)  // deterministic values of about unit scale
       x[i] = float(int((i * 2654435761u) >> 7 & 1023) - 512) / 256.f;
-    l.labels.resize(kBatch);
-    for (int i = 0; i < kBatch; ++i) l.labels[i] = int((i * 7919u) % unsigned(net->classes()));
+    l.labels.resize(std::size_t(batch));
+    for (int i = 0; i < batch; ++i) l.labels[i] = int((i * 7919u) % unsigned(net->classes()));
     net->forward(Pass::train);
-    softmax_cross_entropy(net->logits(), l.labels.data(), kBatch, net->classes(), 0.f,
+    softmax_cross_entropy(net->logits(), l.labels.data(), batch, net->classes(), 0.f,
                           net->logits_grad(), nullptr);
     net->backward();
     dnnl::stream(net->stream()).wait();
     l.net = std::move(net);
     l.type = &typeid(Net);
     l.norm_batch = norm_batch;
+    l.batch = batch;
   }
   return static_cast<Network<Net>&>(*l.net);
 }
@@ -93,8 +95,8 @@ class WallClock {
   std::chrono::steady_clock::time_point start_;
 };
 
-void set_rates(benchmark::State& state, double seconds, double flops_per_image) {
-  const double images = double(state.iterations()) * kBatch;
+void set_rates(benchmark::State& state, double seconds, double flops_per_image, int batch = kBatch) {
+  const double images = double(state.iterations()) * batch;
   state.SetItemsProcessed(static_cast<std::int64_t>(images));
   if (seconds <= 0) return;
   state.counters["images/s"] = images / seconds;
@@ -135,22 +137,22 @@ void time_layer(benchmark::State& state, int index, bool backward) {
 }
 
 template <class Net>
-void time_train_step(benchmark::State& state, int norm_batch = 0) {
-  Network<Net>& net = network<Net>(norm_batch);
+void time_train_step(benchmark::State& state, int norm_batch = 0, int batch = kBatch) {
+  Network<Net>& net = network<Net>(norm_batch, batch);
   const std::vector<int>& labels = live().labels;
   const SgdConfig sgd{};
   dnnl::stream s = net.stream();
   const WallClock clock;
   for (auto _ : state) {
     net.forward(Pass::train);
-    const LossResult loss = softmax_cross_entropy(net.logits(), labels.data(), kBatch,
+    const LossResult loss = softmax_cross_entropy(net.logits(), labels.data(), batch,
                                                   net.classes(), 0.f, net.logits_grad(), nullptr);
     benchmark::DoNotOptimize(loss.loss_sum);
     net.backward();
     sgd_step(net, sgd, 1e-3f);  // small: the weights stay sane however long the benchmark runs
     s.wait();
   }
-  set_rates(state, clock.seconds(), 0);
+  set_rates(state, clock.seconds(), 0, batch);
 }
 
 template <class Net>
@@ -192,6 +194,12 @@ const bool kRegistered = [] {
   for_each_network([]<class Net>(std::string_view net, std::string_view norm) {
     register_network<Net>(std::string(net), std::string(norm));
   });
+  // Small batches: images/s of a training step at batch 2, 8 and 32, against train_step's 128.
+  for (const int batch : {2, 8, 32})
+    benchmark::RegisterBenchmark(fmt::format("seed/batch-b{}/train_step", batch).c_str(),
+                                 [batch](benchmark::State& s) { time_train_step<SeedNet<BatchNorm>>(s, 0, batch); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
   for (const int k : {8, 2})  // the step's cost of ghost batch norm (--norm-batch K)
     benchmark::RegisterBenchmark(fmt::format("seed/batch-k{}/train_step", k).c_str(),
                                  [k](benchmark::State& s) { time_train_step<SeedNet<BatchNorm>>(s, k); })
