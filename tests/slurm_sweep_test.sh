@@ -33,16 +33,7 @@ hash_of() { grep -o '"weights_hash": *"[0-9a-f]*"' "$1/summary.json" 2>/dev/null
 data="${NORMLAB_SHARED_DATA:-}"
 if [ -z "$data" ] || [ ! -f "$data/data_batch_1.bin" ]; then
   data="$tmp/data"
-  python3 - "$data" <<'PY'
-import os, sys
-d = sys.argv[1]; os.makedirs(d)
-for name in ["data_batch_%d.bin" % i for i in range(1, 6)] + ["test_batch.bin"]:
-    b = bytearray(os.urandom(10000 * 3073))
-    b[0::3073] = bytes(i % 10 for i in range(10000))
-    open(os.path.join(d, name), "wb").write(b)
-open(os.path.join(d, "batches.meta.txt"), "w").write(
-    "\n".join("airplane automobile bird cat deer dog frog horse ship truck".split()) + "\n")
-PY
+  python3 "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/make_fake_cifar10.py" "$data"
 fi
 
 cat >"$tmp/tiny.toml" <<'TOML'

@@ -8,6 +8,7 @@
 set -uo pipefail
 
 binary="$(realpath "$1")"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/normlab_sweep_local.XXXXXX")"
 pids=()
 cleanup() {
@@ -29,17 +30,7 @@ hash_of() { grep -o '"weights_hash": *"[0-9a-f]*"' "$1/summary.json" 2>/dev/null
 normlab="$tmp/normlab"
 cp "$binary" "$normlab"
 
-python3 - "$tmp/data" <<'PY'
-import os, random, sys
-d = sys.argv[1]; os.makedirs(d)
-rng = random.Random(7)
-for name in ["data_batch_%d.bin" % i for i in range(1, 6)] + ["test_batch.bin"]:
-    b = bytearray(rng.randbytes(10000 * 3073))
-    b[0::3073] = bytes(i % 10 for i in range(10000))
-    open(os.path.join(d, name), "wb").write(b)
-open(os.path.join(d, "batches.meta.txt"), "w").write(
-    "\n".join("airplane automobile bird cat deer dog frog horse ship truck".split()) + "\n")
-PY
+python3 "$here/make_fake_cifar10.py" "$tmp/data"
 data="$tmp/data"
 
 cat >"$tmp/grid.toml" <<'TOML'
