@@ -1,5 +1,14 @@
-# Shared by the command-line tests (cli_errors, fault_suite): run normlab, expect a one-line
-# refusal, fingerprint a directory. The caller defines ok, bad, $normlab and $tmp.
+# Shared by the command-line tests (cli_errors, fault_suite, resume_signal, sweep_local,
+# slurm_sweep): count checks, run normlab, expect a one-line refusal, fingerprint a directory,
+# read a run's weights hash. The caller sets $normlab and $tmp.
+
+passed=0
+failures=0
+ok() { echo "ok: $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL: $1"; failures=$((failures + 1)); }
+
+# The weights_hash a finished run's summary.json records ("" when there is none).
+hash_of() { grep -o '"weights_hash": *"[0-9a-f]*"' "$1/summary.json" 2>/dev/null | grep -o '[0-9a-f]\{16\}'; }
 
 # nl ARGS...: runs normlab (at most 120 s); sets $rc, stdout in $tmp/out, stderr in $tmp/err.
 nl() {
@@ -35,4 +44,14 @@ expect_error() {
 fingerprint() {
   (cd "$1" && find . -printf '%p %y %s %T@\n' | sort && find . -type f -print0 | sort -z |
     xargs -0 -r sha256sum)
+}
+
+# expect_refusal DESCRIPTION 'P1|P2...' DIR -- ARGS...: expect_error, and DIR byte-identical after.
+expect_refusal() {
+  local what="$1" patterns="$2" dir="$3"; shift 4
+  local before
+  before=$(fingerprint "$dir")
+  expect_error "$what" "$patterns" -- "$@"
+  if [ "$(fingerprint "$dir")" = "$before" ]; then ok "$what: $(basename "$dir") unchanged"
+  else bad "$what: $(basename "$dir") changed"; diff <(echo "$before") <(fingerprint "$dir") | head -10; fi
 }

@@ -52,22 +52,8 @@ for _ in $(seq 50); do
 done
 "$normlab" --version >/dev/null 2>&1 || { echo "FAIL: cannot run a copy of $binary"; echo "0 passed, 1 failed"; exit 1; }
 
-passed=0
-failures=0
-ok() { echo "ok: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failures=$((failures + 1)); }
 
 
-
-# expect_refusal DESCRIPTION 'P1|P2...' DIR -- ARGS...: expect_error, and DIR byte-identical after.
-expect_refusal() {
-  local what="$1" patterns="$2" dir="$3"; shift 4
-  local before
-  before=$(fingerprint "$dir")
-  expect_error "$what" "$patterns" -- "$@"
-  if [ "$(fingerprint "$dir")" = "$before" ]; then ok "$what: $(basename "$dir") unchanged"
-  else bad "$what: $(basename "$dir") changed"; diff <(echo "$before") <(fingerprint "$dir") | head -10; fi
-}
 
 # expect_last_error CODE DESCRIPTION ERE: exit code CODE and, of stderr's lines, exactly one
 # starts with "normlab: error:" and it is the last and matches ERE (progress lines may precede it).
@@ -81,7 +67,6 @@ expect_last_error() {
   else bad "$what:$problem"; sed 's/^/    stderr: /' "$tmp/err" | tail -5; fi
 }
 
-hash_of() { grep -o '"weights_hash": *"[0-9a-f]*"' "$1/summary.json" 2>/dev/null | grep -o '[0-9a-f]\{16\}'; }
 status_of() { grep -o '"status": *"[a-z]*"' "$1/summary.json" 2>/dev/null | grep -o '[a-z]*"$' | tr -d '"'; }
 
 # expect_hash DESCRIPTION DIR HASH: the last command exited 0 and DIR's summary has HASH.

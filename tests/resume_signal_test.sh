@@ -8,6 +8,8 @@
 set -uo pipefail
 
 normlab="$(realpath "$1")"
+# shellcheck source=cli_test_lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cli_test_lib.sh"
 data="${NORMLAB_SHARED_DATA:-}"
 if [ -z "$data" ] || [ ! -f "$data/data_batch_1.bin" ]; then
   echo "SKIP: NORMLAB_SHARED_DATA (real CIFAR-10) not present"
@@ -22,10 +24,6 @@ cleanup() {
 trap cleanup EXIT
 unset NORMLAB_DATA
 
-failures=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; failures=$((failures + 1)); }
-hash_of() { grep -o '"weights_hash": *"[0-9a-f]*"' "$1/summary.json" | grep -o '[0-9a-f]\{16\}'; }
 elapsed() { echo "$((SECONDS - $1)) s"; }
 
 # 20 steps an epoch, 3 epochs; validated on 512 held-out images to keep evaluation short.

@@ -10,6 +10,8 @@ set -uo pipefail
 
 normlab="$(realpath "$1")"
 root="$(realpath "$2")"
+# shellcheck source=cli_test_lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cli_test_lib.sh"
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   echo "SKIP: slurm-wlm/munge not installed (scripts/setup --slurm installs them)"
   exit 77
@@ -23,12 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 unset NORMLAB_DATA
-
-failures=0
-passed=0
-ok() { echo "ok: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failures=$((failures + 1)); }
-hash_of() { grep -o '"weights_hash": *"[0-9a-f]*"' "$1/summary.json" 2>/dev/null | grep -o '[0-9a-f]\{16\}'; }
 
 data="${NORMLAB_SHARED_DATA:-}"
 if [ -z "$data" ] || [ ! -f "$data/data_batch_1.bin" ]; then

@@ -8,6 +8,8 @@
 set -uo pipefail
 
 binary="$(realpath "$1")"
+# shellcheck source=cli_test_lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cli_test_lib.sh"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/normlab_sweep_local.XXXXXX")"
 pids=()
@@ -20,11 +22,6 @@ trap cleanup EXIT
 unset NORMLAB_DATA
 cd "$tmp" || exit 1
 
-passed=0
-failures=0
-ok() { echo "ok: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failures=$((failures + 1)); }
-hash_of() { grep -o '"weights_hash": *"[0-9a-f]*"' "$1/summary.json" 2>/dev/null | grep -o '[0-9a-f]\{16\}'; }
 
 # A private copy: the children exec the same file even if the build tree is relinked meanwhile.
 normlab="$tmp/normlab"
