@@ -338,5 +338,32 @@ TEST(OpContract, EveryParameterGradientIsWrittenEachStepNeverAccumulated) {
   EXPECT_EQ(networks, 9);
 }
 
+// ---- The arena's plan of activation gradients --------------------------------------------------
+
+// Gradients whose layer ranges meet are alive at the same time during backward: they must not
+// share a byte. (In-place layers share one gradient, one lifetime, by design.) Every network.
+TEST(GradientPlan, NoTwoLiveGradientsOverlap) {
+  int networks = 0;
+  for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {
+    Network<Net> net(4);
+    const auto& g = net.arena().gradient_lifetimes();
+    long overlapping = 0, shared = 0;
+    for (std::size_t a = 0; a < g.size(); ++a)
+      for (std::size_t b = a + 1; b < g.size(); ++b) {
+        const bool live_together = g[a].first <= g[b].last && g[b].first <= g[a].last;
+        const bool same_bytes = g[a].offset < g[b].offset + g[b].bytes && g[b].offset < g[a].offset + g[a].bytes;
+        overlapping += live_together && same_bytes;
+        shared += same_bytes;
+      }
+    EXPECT_EQ(overlapping, 0) << net_name << "/" << norm_name;
+    EXPECT_GT(shared, 0) << net_name << "/" << norm_name << ": the plan shares nothing";
+    EXPECT_LT(net.arena().region_bytes(Region::activation_gradients), net.arena().plan().gradients_unplanned / 2)
+        << net_name << "/" << norm_name;
+    for (const auto& l : g) EXPECT_LE(l.first, l.last) << net_name << "/" << norm_name << ": a gradient never used";
+    ++networks;
+  });
+  EXPECT_EQ(networks, 9);
+}
+
 }  // namespace
 }  // namespace normlab

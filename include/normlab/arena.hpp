@@ -1,12 +1,18 @@
 // One allocation for everything a network needs (TensorFlow Lite Micro's "tensor arena"):
 // layers reserve slots while the network is built, the arena is allocated once, then every
 // layer resolves its slots to pointers. Nothing is allocated after that.
+//
+// Activation gradients are planned by lifetime, as TFLite Micro plans its buffers: each knows
+// the top-level layers whose backward touches it (`note_use`), and at allocate() a greedy
+// first-fit (largest first) lets gradients whose layer ranges do not meet share memory. During
+// backward only a few of them are alive at once.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace normlab {
 
@@ -27,7 +33,7 @@ std::string_view region_name(Region r);
 
 struct Slot {
   Region region = Region::count;
-  std::size_t offset = 0;
+  std::size_t offset = 0;  // for activation gradients: the index of its lifetime (planned later)
   std::size_t bytes = 0;
   bool valid() const { return region != Region::count; }
 };
@@ -35,7 +41,17 @@ struct Slot {
 // Bytes per region; the memory plan the CLI prints.
 struct MemoryPlan {
   std::array<std::size_t, std::size_t(Region::count)> bytes{};
+  std::size_t gradients_unplanned = 0;  // activation gradients if each had its own memory
   std::size_t total() const;
+};
+
+// One activation gradient's place in the plan: its bytes, the range of top-level layers whose
+// backward reads or writes it, and (after planning) its offset in the region.
+struct GradientLifetime {
+  std::size_t bytes = 0;
+  int first = 0, last = -1;  // inclusive; empty until the first use
+  std::size_t offset = 0;
+  bool meets(const GradientLifetime& o) const { return first <= o.last && o.first <= last; }
 };
 
 class Arena {
@@ -47,6 +63,8 @@ class Arena {
   // Parameters get their gradient and momentum at the same offset of the mirror regions.
   Slot reserve_parameter(std::size_t floats);
   void reserve_scratchpad(std::size_t bytes);  // the shared scratchpad grows to the largest need
+  // The backward of top-level layer `layer` reads or writes this activation gradient.
+  void note_use(const Slot& gradient, int layer);
 
   // The one allocation (zero-filled). After it, no more reservations.
   void allocate();
@@ -59,12 +77,14 @@ class Arena {
   std::size_t region_bytes(Region r) const { return plan_.bytes[std::size_t(r)]; }
   Slot mirror(const Slot& parameter, Region mirror_region) const;
   const MemoryPlan& plan() const { return plan_; }
+  const std::vector<GradientLifetime>& gradient_lifetimes() const { return lifetimes_; }
 
  private:
   struct FreeDeleter {
     void operator()(std::byte* p) const;
   };
   MemoryPlan plan_;
+  std::vector<GradientLifetime> lifetimes_;
   std::array<std::size_t, std::size_t(Region::count)> base_{};
   std::unique_ptr<std::byte, FreeDeleter> memory_;
 };

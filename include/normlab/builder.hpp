@@ -55,6 +55,18 @@ class Builder {
   // unless the input is read again, in which case fresh buffers.
   Tensor in_place_output(const Tensor& in);
 
+  // The arena's plan of activation gradients by lifetime: OpList starts each top-level layer
+  // (layers inside a residual's body count as the residual), and notes which gradients a
+  // layer's backward touches: its input's, and every one created while it is built.
+  void begin_layer() {
+    if (nesting_ == 0) ++layer_;
+  }
+  void enter_body() { ++nesting_; }
+  void leave_body() { --nesting_; }
+  void note_gradient_use(const Tensor& t) {
+    if (t.has_grad()) arena_.note_use(t.grad, layer_);
+  }
+
   // "conv" -> "conv1", "conv2", ...: names that read like the network's declaration.
   std::string next_name(const std::string& kind);
   int count_of(const std::string& kind) const {
@@ -78,6 +90,7 @@ class Builder {
   int norm_batch_;
   Arena& arena_;
   std::map<std::string, int> name_counts_;
+  int layer_ = 0, nesting_ = 0;
   std::vector<ParameterInfo> parameters_;
   std::vector<ParameterInfo> buffers_;
 };

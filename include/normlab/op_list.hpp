@@ -33,7 +33,7 @@ class OpList<TypeList<L, Rest...>> {
                 "a layer's Op must keep the contract in op_contract.hpp");
 
  public:
-  OpList(Builder& b, const Tensor& in) : head_(b, in, L::config()), tail_(b, head_.output()) {}
+  OpList(Builder& b, const Tensor& in) : head_(starting_layer(b, in), in, L::config()), tail_(b, head_.output()) {}
   const Tensor& output() const { return tail_.output(); }
   void bind(const Arena& arena) {
     head_.bind(arena);
@@ -47,6 +47,13 @@ class OpList<TypeList<L, Rest...>> {
     tail_.backward(s);
     head_.backward(s);
   }
+  // The head's backward reads its output's gradient and writes its input's: both live there.
+  static Builder& starting_layer(Builder& b, const Tensor& in) {
+    b.begin_layer();
+    b.note_gradient_use(in);
+    return b;
+  }
+
   // Visits each top-level op in order (the per-layer benchmarks time them one by one).
   template <class F>
   void for_each(F&& f) {
@@ -98,13 +105,17 @@ class ResidualOp<TypeList<Body...>> {
   }
 
  private:
+  // The body is built between these two: its layers count as this residual's for the plan.
   static Tensor body_input(Builder& b, const Tensor& in) {
     Tensor t = in;
     t.read_again = true;
     if (in.has_grad()) t.grad = b.arena().reserve(Region::activation_gradients, in.md.get_size());
+    b.note_gradient_use(t);
+    b.enter_body();
     return t;
   }
   static Tensor own_output(Builder& b, const Tensor& body_out) {
+    b.leave_body();
     Tensor t = body_out;
     if (t.read_again) t.value = b.arena().reserve(Region::activations, t.md.get_size());
     t.read_again = false;

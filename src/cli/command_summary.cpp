@@ -47,10 +47,20 @@ void add_summary_command(CLI::App& app) {
     const auto network = make_network(*net, *norm, *batch);
     const MemoryPlan& plan = network->arena().plan();
     std::printf("Arena for batch %d (one allocation):\n", *batch);
-    for (std::size_t r = 0; r < plan.bytes.size(); ++r)
-      std::printf("  %-24s %10.2f MiB\n", std::string(region_name(Region(r))).c_str(),
+    for (std::size_t r = 0; r < plan.bytes.size(); ++r) {
+      std::printf("  %-24s %10.2f MiB", std::string(region_name(Region(r))).c_str(),
                   double(plan.bytes[r]) / (1 << 20));
+      if (Region(r) == Region::activation_gradients)
+        std::printf("  (planned by lifetime; %.2f MiB if each had its own)",
+                    double(plan.gradients_unplanned) / (1 << 20));
+      std::printf("\n");
+    }
     std::printf("  %-24s %10.2f MiB\n%s\n", "total", double(plan.total()) / (1 << 20), rule.c_str());
+    // The plan: which top-level layers' backward each activation gradient lives through.
+    std::printf("Activation gradients by lifetime (layers, offset MiB, size MiB):\n");
+    for (const auto& g : network->arena().gradient_lifetimes())
+      std::printf("  layers %2d-%-2d  at %7.2f  %6.2f\n", g.first, g.last, double(g.offset) / (1 << 20),
+                  double(g.bytes) / (1 << 20));
   });
 }
 

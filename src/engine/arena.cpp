@@ -1,7 +1,9 @@
 #include "normlab/arena.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <stdexcept>
 
@@ -34,6 +36,11 @@ std::size_t MemoryPlan::total() const {
 
 Slot Arena::reserve(Region region, std::size_t bytes) {
   if (allocated()) throw std::logic_error("arena: reserve after allocate");
+  if (region == Region::activation_gradients) {
+    lifetimes_.push_back({round_up(bytes), 0, -1, 0});
+    plan_.gradients_unplanned += round_up(bytes);
+    return Slot{region, lifetimes_.size() - 1, bytes};
+  }
   auto& used = plan_.bytes[std::size_t(region)];
   Slot slot{region, used, bytes};
   used += round_up(bytes);
@@ -53,7 +60,50 @@ void Arena::reserve_scratchpad(std::size_t bytes) {
   if (round_up(bytes) > size) size = round_up(bytes);
 }
 
+void Arena::note_use(const Slot& gradient, int layer) {
+  if (!gradient.valid()) return;
+  GradientLifetime& l = lifetimes_.at(gradient.offset);
+  if (l.last < l.first) {
+    l.first = l.last = layer;
+  } else {
+    l.first = std::min(l.first, layer);
+    l.last = std::max(l.last, layer);
+  }
+}
+
+namespace {
+// Greedy first-fit, largest first: each gradient goes to the lowest offset where it overlaps no
+// placed gradient whose lifetime meets its own. Returns the region's size.
+std::size_t plan_gradients(std::vector<GradientLifetime>& lifetimes) {
+  std::vector<std::size_t> order(lifetimes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return lifetimes[a].bytes > lifetimes[b].bytes; });
+  std::vector<std::size_t> placed;
+  std::size_t size = 0;
+  for (std::size_t i : order) {
+    GradientLifetime& g = lifetimes[i];
+    std::vector<std::pair<std::size_t, std::size_t>> taken;  // [begin, end) of live neighbours
+    for (std::size_t j : placed)
+      if (lifetimes[j].meets(g)) taken.push_back({lifetimes[j].offset, lifetimes[j].offset + lifetimes[j].bytes});
+    std::sort(taken.begin(), taken.end());
+    std::size_t offset = 0;
+    for (const auto& [begin, end] : taken) {
+      if (offset + g.bytes <= begin) break;
+      offset = std::max(offset, end);
+    }
+    g.offset = offset;
+    size = std::max(size, offset + g.bytes);
+    placed.push_back(i);
+  }
+  return size;
+}
+}  // namespace
+
 void Arena::allocate() {
+  for (GradientLifetime& g : lifetimes_)
+    if (g.last < g.first) g = {g.bytes, 0, std::numeric_limits<int>::max(), 0};  // unknown: always live
+  plan_.bytes[std::size_t(Region::activation_gradients)] = plan_gradients(lifetimes_);
   std::size_t offset = 0;
   for (std::size_t r = 0; r < base_.size(); ++r) {
     base_[r] = offset;
@@ -69,6 +119,8 @@ std::byte* Arena::region_begin(Region r) const { return memory_.get() + base_[st
 
 std::byte* Arena::at(const Slot& slot) const {
   if (!allocated() || !slot.valid()) throw std::logic_error("arena: slot resolved before allocate");
+  if (slot.region == Region::activation_gradients)
+    return region_begin(slot.region) + lifetimes_.at(slot.offset).offset;
   return region_begin(slot.region) + slot.offset;
 }
 

@@ -18,6 +18,7 @@ Tensor Builder::make_activation(Shape s, bool with_grad) {
   t.md = activation_md(s);
   t.value = arena_.reserve(Region::activations, t.md.get_size());
   if (with_grad) t.grad = arena_.reserve(Region::activation_gradients, t.md.get_size());
+  note_gradient_use(t);
   return t;
 }
 
