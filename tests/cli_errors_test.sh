@@ -14,6 +14,7 @@ tmp="$(mktemp -d "${2:-${TMPDIR:-/tmp}}/normlab_cli_errors.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 unset NORMLAB_DATA  # only --data decides where the data is
 cd "$tmp" || exit 1
+printf '[grid\nseed = [1\n' >"$tmp/not-toml.toml"
 
 
 
@@ -94,6 +95,10 @@ expect_error "--lr -1" '--lr' -- train --lr -1 --data "$fake" --out "$tmp/o"
 expect_error "--lr not a number" '--lr|fast' -- train --lr fast --data "$fake" --out "$tmp/o"
 expect_error "--threads 0" '--threads' -- train --threads 0 --data "$fake" --out "$tmp/o"
 expect_error "--batch-size 0" '--batch-size' -- train --batch-size 0 --data "$fake" --out "$tmp/o"
+expect_error "sweep --slurm --partition with a space" '--partition|one word' -- \
+  sweep --grid seed=1 --slurm --partition 'a b'
+expect_error "sweep --grid without =" '--grid|KEY=VALUE' -- sweep --grid seed
+expect_error "sweep file that is not TOML" 'not-toml.toml|not valid TOML' -- sweep "$tmp/not-toml.toml"
 expect_error "--norm-batch 3" '--norm-batch must divide the batch size 128, not be 3' -- \
   train --norm-batch 3 --data "$fake" --out "$tmp/o"
 expect_error "--norm-batch 64 of 32" '--norm-batch must divide the batch size 32, not be 64' -- \

@@ -344,7 +344,7 @@ int write_slurm(const SweepArgs& a, const SweepPlan& plan) {
   }
   const std::string job = run_and_read("sbatch --parsable " + shell_quote(file.string()));
   const std::string job_id = job.substr(0, job.find(';'));
-  const std::string report_job = run_and_read("sbatch --parsable --job-name=normlab-" + plan.name +
+  const std::string report_job = run_and_read("sbatch --parsable --job-name=" + shell_quote("normlab-" + plan.name) +
                                               "-report --dependency=afterany:" + job_id + " " +
                                               report_options + " --wrap " + shell_quote(report_command));
   std::printf("%s %s\n", job_id.c_str(), report_job.substr(0, report_job.find(';')).c_str());
@@ -373,8 +373,16 @@ void add_sweep_command(CLI::App& app) {
   auto* report = cmd->add_flag("--report", a->report, "write the report of what has finished");
   auto* list = cmd->add_flag("--list", a->list, "list the points and their status");
   auto* slurm = cmd->add_flag("--slurm", a->slurm, "write a Slurm job-array script");
-  cmd->add_option("--partition", a->partition, "Slurm partition")->needs(slurm);
-  cmd->add_option("--time", a->time, "Slurm time limit per task")->needs(slurm);
+  // They go into #SBATCH lines: one word each, or the script would say something else.
+  const CLI::Validator one_word(
+      [](std::string& v) {
+        return v.empty() || v.find_first_of(" \t\n\r'\"\\$`;") != std::string::npos
+                   ? std::string("must be one word without quotes or shell characters")
+                   : std::string();
+      },
+      "WORD");
+  cmd->add_option("--partition", a->partition, "Slurm partition")->needs(slurm)->check(one_word);
+  cmd->add_option("--time", a->time, "Slurm time limit per task")->needs(slurm)->check(one_word);
   cmd->add_option("--cpus-per-task", a->cpus_per_task, "Slurm CPUs per task (default: threads)")
       ->needs(slurm)->check(CLI::Range(1, 256));
   cmd->add_flag("--submit", a->submit, "submit the array and a dependent report job with sbatch")->needs(slurm);

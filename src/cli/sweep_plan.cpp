@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <set>
 #include <toml++/toml.h>
@@ -157,6 +158,8 @@ SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
 
   SweepPlan plan;
   plan.name = file.empty() ? "sweep" : file.stem().string();
+  for (char& ch : plan.name)  // it names Slurm jobs and files: letters, digits, . _ - only
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-') ch = '_';
   plan.dir = !out_dir.empty() ? out_dir : fs::path("runs/sweeps") / plan.name;
 
   // Every combination, the last axis varying fastest.
