@@ -2,7 +2,11 @@
 // network type below and every top-level layer in its Net::layers, one forward and one backward
 // benchmark, named "<net>/<norm>/<i>-<kind>/{forward,backward}" (i is 1-based, as in
 // `normlab summary`), plus "<net>/<norm>/train_step" and "<net>/<norm>/eval_step", and
-// "seed/batch-k<K>/train_step" for ghost batch norm over groups of K images.
+// "seed/batch-k<K>/train_step" for ghost batch norm over groups of K images. With Winograd
+// (--conv winograd): "<net>/<norm>-winograd/train_step", and for the table of layers where it
+// pays, every 3x3 layer with Winograd wherever oneDNN takes it,
+// "<net>/batch-winograd-everywhere/<i>-<kind>/{forward,backward}" for the 3x3 layers and the
+// residual blocks, and its train_step.
 // Adding a layer to a declaration adds its benchmarks; nothing here lists layers.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -45,6 +49,7 @@ struct LiveNetwork {
   const std::type_info* type = nullptr;
   int norm_batch = 0;
   int batch = 0;
+  ConvMode conv = ConvMode::direct;
   std::unique_ptr<NetworkBase> net;
   std::vector<int> labels;
 };
@@ -56,12 +61,12 @@ LiveNetwork& live() {
 // Built, initialised, with a realistic input and one full training step already run, so every
 // op's backward has the statistics its forward saves.
 template <class Net>
-Network<Net>& network(int norm_batch = 0, int batch = kBatch) {
+Network<Net>& network(int norm_batch = 0, int batch = kBatch, ConvMode conv = ConvMode::direct) {
   LiveNetwork& l = live();
-  if (l.type != &typeid(Net) || l.norm_batch != norm_batch || l.batch != batch) {
+  if (l.type != &typeid(Net) || l.norm_batch != norm_batch || l.batch != batch || l.conv != conv) {
     l.net.reset();
     l.type = nullptr;
-    auto net = std::make_unique<Network<Net>>(batch, norm_batch);
+    auto net = std::make_unique<Network<Net>>(batch, norm_batch, conv);
     net->initialise(1);
     float* x = net->input();
     const long n = long(batch) * Net::input.size();
@@ -78,6 +83,7 @@ Network<Net>& network(int norm_batch = 0, int batch = kBatch) {
     l.type = &typeid(Net);
     l.norm_batch = norm_batch;
     l.batch = batch;
+    l.conv = conv;
   }
   return static_cast<Network<Net>&>(*l.net);
 }
@@ -108,8 +114,9 @@ void set_rates(benchmark::State& state, double seconds, double flops_per_image, 
 }
 
 template <class Net>
-void time_layer(benchmark::State& state, int index, bool backward) {
-  Network<Net>& net = network<Net>();
+void time_layer(benchmark::State& state, int index, bool backward,
+                ConvMode conv = ConvMode::direct) {
+  Network<Net>& net = network<Net>(0, kBatch, conv);
   dnnl::stream s = net.stream();  // a handle: copies share the stream
   std::function<void()> run;
   int k = 0;
@@ -137,8 +144,9 @@ void time_layer(benchmark::State& state, int index, bool backward) {
 }
 
 template <class Net>
-void time_train_step(benchmark::State& state, int norm_batch = 0, int batch = kBatch) {
-  Network<Net>& net = network<Net>(norm_batch, batch);
+void time_train_step(benchmark::State& state, int norm_batch = 0, int batch = kBatch,
+                     ConvMode conv = ConvMode::direct) {
+  Network<Net>& net = network<Net>(norm_batch, batch, conv);
   const std::vector<int>& labels = live().labels;
   const SgdConfig sgd{};
   dnnl::stream s = net.stream();
@@ -186,6 +194,36 @@ void register_network(std::string_view net_name, std::string_view norm_name) {
   benchmark::RegisterBenchmark((prefix + "eval_step").c_str(), time_eval_step<Net>)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
+  benchmark::RegisterBenchmark(
+      fmt::format("{}/{}-winograd/train_step", net_name, norm_name).c_str(),
+      [](benchmark::State& s) { time_train_step<Net>(s, 0, kBatch, ConvMode::winograd); })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+}
+
+// The measurement behind ConvOp::winograd_pays: each 3x3 layer with Winograd wherever oneDNN
+// takes it, against the same layer direct in "<net>/batch/"; and the whole step that way.
+template <class Net>
+void register_winograd_everywhere(std::string_view net_name) {
+  const std::string prefix = fmt::format("{}/batch-winograd-everywhere/", net_name);
+  for (int i = 0; i < Net::depth; ++i) {
+    const std::string_view kind = Net::layers[i].kind;
+    if (!kind.ends_with("Conv3x3") && kind != "Residual") continue;  // a Residual holds 3x3s
+    const std::string layer = fmt::format("{}{:02}-{}/", prefix, i + 1, Net::layers[i].kind);
+    for (const bool backward : {false, true})
+      benchmark::RegisterBenchmark(
+          (layer + (backward ? "backward" : "forward")).c_str(),
+          [i, backward](benchmark::State& s) {
+            time_layer<Net>(s, i, backward, ConvMode::winograd_everywhere);
+          })
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+  }
+  benchmark::RegisterBenchmark((prefix + "train_step").c_str(), [](benchmark::State& s) {
+    time_train_step<Net>(s, 0, kBatch, ConvMode::winograd_everywhere);
+  })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
 }
 
 // Every network with every norm, from the tables in models.hpp; their layers come from the
@@ -194,6 +232,8 @@ const bool kRegistered = [] {
   for_each_network([]<class Net>(std::string_view net, std::string_view norm) {
     register_network<Net>(std::string(net), std::string(norm));
   });
+  register_winograd_everywhere<SeedNet<BatchNorm>>("seed");
+  register_winograd_everywhere<S8Net<BatchNorm>>("s8");
   // Small batches: images/s of a training step at batch 2, 8 and 32, against train_step's 128.
   for (const int batch : {2, 8, 32})
     benchmark::RegisterBenchmark(fmt::format("seed/batch-b{}/train_step", batch).c_str(),

@@ -235,6 +235,22 @@ TEST(Config, NormBatchIsSavedAndAConfigWithoutItIsRefused) {
   EXPECT_THROW(j.get<TrainConfig>(), nlohmann::json::exception);
 }
 
+// Runs saved before --conv existed computed direct convolutions: such a config reads as direct.
+// Any other mode name is refused.
+TEST(Config, ConvModeIsSavedAndAConfigWithoutItWasDirect) {
+  TrainConfig c = seed_recipe();
+  c.conv = "winograd";
+  nlohmann::json j = c;
+  EXPECT_EQ(j.at("conv"), "winograd");
+  EXPECT_EQ(train_config_from_saved(j).conv, "winograd");
+  j.erase("conv");
+  EXPECT_EQ(train_config_from_saved(j).conv, "direct");
+  j.erase("norm_batch");  // the exception is for "conv" alone
+  EXPECT_THROW(train_config_from_saved(j), nlohmann::json::exception);
+  c.conv = "fft";
+  EXPECT_THROW(c.validate(), ConfigError);
+}
+
 TEST(Config, NormBatchMustDivideTheBatch) {
   TrainConfig c = seed_recipe();  // batch 128
   for (const int k : {0, 1, 2, 8, 64, 128}) {

@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "normlab/error.hpp"
+#include "normlab/conv_mode.hpp"
 #include "normlab/models.hpp"
 
 namespace normlab::cli {
@@ -47,6 +48,9 @@ const std::vector<Row>& rows() {
        "images per BatchNorm statistics group, dividing the batch (0: the whole batch); "
        "recorded but without effect for group and layer",
        NORMLAB_FIELD(norm_batch)},
+      {"--conv", "conv",
+       "3x3 convolutions: direct, or winograd on the layers where it measured faster",
+       NORMLAB_FIELD(conv)},
       {"--lr", "learning_rate", "learning rate (the peak for one-cycle)",
        NORMLAB_FIELD(learning_rate)},
       {"--momentum", "momentum", "SGD momentum", NORMLAB_FIELD(momentum)},
@@ -162,6 +166,7 @@ void RecipeOptions::add_to(CLI::App& app) {
   }
   app.get_option("--net")->check(CLI::IsMember(network_names()));
   app.get_option("--norm")->check(CLI::IsMember(norm_names()));
+  app.get_option("--conv")->check(CLI::IsMember(conv_mode_names()));
   for (const Row& row : rows())
     if (row.excludes) app.get_option(row.flag)->excludes(row.excludes);
 }

@@ -2,11 +2,54 @@
 
 #include <cmath>
 
+#include "normlab/error.hpp"
+
 namespace normlab {
 
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 using dims = dnnl::memory::dims;
+
+const std::vector<std::string>& conv_mode_names() {
+  static const std::vector<std::string> names = {"direct", "winograd"};
+  return names;
+}
+
+ConvMode conv_mode_named(const std::string& name) {
+  if (name == "direct") return ConvMode::direct;
+  if (name == "winograd") return ConvMode::winograd;
+  throw Error("unknown convolution mode '" + name + "' (choose direct or winograd)");
+}
+
+bool ConvOp::winograd_supported(const Shape& in, int out_channels, int kernel) {
+  return kernel == 3 && in.c % 16 == 0 && out_channels % 16 == 0;
+}
+
+// Measured with normlab_bench's "<net>/batch/<i>-...Conv3x3" against
+// "<net>/batch-winograd-everywhere/<i>-..." (forward + backward, batch 128, 2 threads, medians
+// of 3; Intel Xeon @ 2.80 GHz, AVX-512, oneDNN 2.6.3, 2026-11-26), layout copies included:
+//   in -> out @ size      direct    Winograd
+//   16 -> 16 @ 32x32    14.25 ms    20.9 ms   (SeedNet C2)
+//   16 -> 32 @ 32x32    24.6        38.9      (S8Net C2)
+//   16 -> 16 @ 16x16     3.24        4.31     (SeedNet C5)
+//   16 -> 32 @ 16x16     6.17        6.82     (SeedNet C5b)
+//   32 -> 32 @ 16x16     5.4         9.6      (S8Net C4)
+//   16 -> 32 @ 8x8       1.44        1.61     (SeedNet C7)
+//   32 -> 32 @ 8x8       2.73        2.13     (SeedNet C8; C9 2.78 / 2.46; S8Net C7 2.75 / 2.26)
+// Only the last pays: Winograd's transforms cost most where the channels are few and the
+// images large, and its nChw16c copies cost more at the larger sizes.
+bool ConvOp::winograd_pays(const Shape& in, int out_channels) {
+  struct Layer {
+    int in_channels, out_channels, size;
+  };
+  static constexpr Layer kFaster[] = {
+      {32, 32, 8},
+  };
+  for (const Layer& l : kFaster)
+    if (l.in_channels == in.c && l.out_channels == out_channels && l.size == in.h && l.size == in.w)
+      return true;
+  return false;
+}
 
 ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()), in_(in) {
   const int pad = config.kernel / 2;
@@ -16,21 +59,42 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
 
   const dims strides{1, 1}, padding{pad, pad};
   const dims weight_dims{config.out_channels, in.shape.c, config.kernel, config.kernel};
+  switch (b.conv_mode()) {
+    case ConvMode::direct: winograd_ = false; break;
+    case ConvMode::winograd:
+      winograd_ = winograd_supported(in.shape, config.out_channels, config.kernel) &&
+                  winograd_pays(in.shape, config.out_channels);
+      break;
+    case ConvMode::winograd_everywhere:
+      winograd_ = winograd_supported(in.shape, config.out_channels, config.kernel);
+      break;
+  }
+  // The activations the primitives see: the network's own, or Winograd's blocked copies.
+  dnnl::memory::desc src_md = in.md, dst_md = out_.md;
+  if (winograd_) {
+    blocked_in_md_ = dnnl::memory::desc(in.md.dims(), dt::f32, tag::nChw16c);
+    blocked_out_md_ = dnnl::memory::desc(out_.md.dims(), dt::f32, tag::nChw16c);
+    blocked_in_ = b.arena().reserve(Region::saved, blocked_in_md_.get_size());
+    blocked_out_ = b.arena().reserve(Region::saved, blocked_out_md_.get_size());
+    src_md = blocked_in_md_;
+    dst_md = blocked_out_md_;
+  }
   plain_md_ = dnnl::memory::desc(weight_dims, dt::f32, tag::oihw);
   // format_tag::any lets each primitive pick the weight layout its fastest kernel wants.
   const dnnl::memory::desc any_weights(weight_dims, dt::f32, tag::any);
   const auto attr = b.scratchpad_attr();
-  const auto algorithm = dnnl::algorithm::convolution_direct;
-  fwd_pd_ = {{dnnl::prop_kind::forward_training, algorithm, in.md, any_weights, out_.md, strides,
+  const auto algorithm = winograd_ ? dnnl::algorithm::convolution_winograd
+                                   : dnnl::algorithm::convolution_direct;
+  fwd_pd_ = {{dnnl::prop_kind::forward_training, algorithm, src_md, any_weights, dst_md, strides,
               padding, padding}, attr, engine_};
-  bwd_weights_pd_ = {{algorithm, in.md, any_weights, out_.md, strides, padding, padding}, attr,
+  bwd_weights_pd_ = {{algorithm, src_md, any_weights, dst_md, strides, padding, padding}, attr,
                      engine_, fwd_pd_};
   b.need_scratchpad(fwd_pd_.scratchpad_desc());
   b.need_scratchpad(bwd_weights_pd_.scratchpad_desc());
   fwd_weights_ = view_for(b, fwd_pd_.weights_desc());
   bwd_weights_grad_ = view_for(b, bwd_weights_pd_.diff_weights_desc());
   if (in.has_grad()) {
-    bwd_data_pd_ = {{algorithm, in.md, any_weights, out_.md, strides, padding, padding}, attr,
+    bwd_data_pd_ = {{algorithm, src_md, any_weights, dst_md, strides, padding, padding}, attr,
                     engine_, fwd_pd_};
     b.need_scratchpad(bwd_data_pd_.scratchpad_desc());
     bwd_data_weights_ = view_for(b, bwd_data_pd_.weights_desc());
@@ -76,18 +140,34 @@ void ConvOp::bind(const Arena& arena) {
     return view.copy.valid() ? mem(view.md, view.copy) : plain;
   };
 
+  // The activation memories the primitives read and write (Winograd's blocked copies or the
+  // network's own), and the copies between the two layouts.
+  auto src = mem(in_.md, in_.value), dst = mem(out_.md, out_.value);
+  auto diff_dst = mem(out_.md, out_.grad);
+  auto diff_src = in_.has_grad() ? mem(in_.md, in_.grad) : dnnl::memory();
+  if (winograd_) {
+    const auto blocked_in = mem(blocked_in_md_, blocked_in_);
+    const auto blocked_out = mem(blocked_out_md_, blocked_out_);
+    in_to_blocked_ = reorder(src, blocked_in);
+    blocked_to_out_ = reorder(blocked_out, dst);
+    grad_to_blocked_ = reorder(diff_dst, blocked_out);
+    if (in_.has_grad()) blocked_to_in_grad_ = reorder(blocked_in, diff_src);
+    src = diff_src = blocked_in;
+    dst = diff_dst = blocked_out;
+  }
+
   const auto fwd_weights = view_memory(fwd_weights_, weights);
   if (fwd_weights_.copy.valid()) to_fwd_layout_ = reorder(weights, fwd_weights);
-  forward_ = Call(dnnl::convolution_forward(fwd_pd_), {{DNNL_ARG_SRC, mem(in_.md, in_.value)},
+  forward_ = Call(dnnl::convolution_forward(fwd_pd_), {{DNNL_ARG_SRC, src},
                                                        {DNNL_ARG_WEIGHTS, fwd_weights},
-                                                       {DNNL_ARG_DST, mem(out_.md, out_.value)},
+                                                       {DNNL_ARG_DST, dst},
                                                        {DNNL_ARG_SCRATCHPAD, scratch}});
 
   const auto grads = view_memory(bwd_weights_grad_, weight_grads);
   if (bwd_weights_grad_.copy.valid()) grad_to_plain_ = reorder(grads, weight_grads);
   backward_weights_ = Call(dnnl::convolution_backward_weights(bwd_weights_pd_),
-                           {{DNNL_ARG_SRC, mem(in_.md, in_.value)},
-                            {DNNL_ARG_DIFF_DST, mem(out_.md, out_.grad)},
+                           {{DNNL_ARG_SRC, src},
+                            {DNNL_ARG_DIFF_DST, diff_dst},
                             {DNNL_ARG_DIFF_WEIGHTS, grads},
                             {DNNL_ARG_SCRATCHPAD, scratch}});
 
@@ -95,9 +175,9 @@ void ConvOp::bind(const Arena& arena) {
     const auto bwd_weights = view_memory(bwd_data_weights_, weights);
     if (bwd_data_weights_.copy.valid()) to_bwd_data_layout_ = reorder(weights, bwd_weights);
     backward_data_ = Call(dnnl::convolution_backward_data(bwd_data_pd_),
-                          {{DNNL_ARG_DIFF_DST, mem(out_.md, out_.grad)},
+                          {{DNNL_ARG_DIFF_DST, diff_dst},
                            {DNNL_ARG_WEIGHTS, bwd_weights},
-                           {DNNL_ARG_DIFF_SRC, mem(in_.md, in_.grad)},
+                           {DNNL_ARG_DIFF_SRC, diff_src},
                            {DNNL_ARG_SCRATCHPAD, scratch}});
   }
 }
@@ -106,15 +186,19 @@ void ConvOp::forward(const dnnl::stream& s, Pass, const StepKey&) const {
   // The optimizer changed the weights since the last step.
   if (standardized_ptr_ != nullptr) standardize_weights();
   to_fwd_layout_(s);
+  in_to_blocked_(s);
   forward_(s);
+  blocked_to_out_(s);
 }
 
 void ConvOp::backward(const dnnl::stream& s) const {
+  grad_to_blocked_(s);
   backward_weights_(s);
   grad_to_plain_(s);
   if (standardized_ptr_ != nullptr) standardize_gradient();
   to_bwd_data_layout_(s);
-  backward_data_(s);
+  backward_data_(s);  // with Winograd, over the blocked input copy: backward weights has read it
+  blocked_to_in_grad_(s);
 }
 
 // Per output channel o, over its fan_in weights: w_hat = (w - mean) * r, r = 1/sqrt(var + eps).

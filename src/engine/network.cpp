@@ -11,10 +11,10 @@ namespace normlab {
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-NetworkBase::NetworkBase(int batch, int norm_batch, Shape input)
+NetworkBase::NetworkBase(int batch, int norm_batch, ConvMode conv, Shape input)
     : engine_(dnnl::engine::kind::cpu, 0),
       stream_(engine_),
-      builder_(engine_, batch, norm_batch, arena_),
+      builder_(engine_, batch, norm_batch, conv, arena_),
       batch_(batch) {
   if (batch <= 0) throw std::invalid_argument("network: batch size must be positive");
   if (norm_batch < 0 || norm_batch > batch || (norm_batch > 0 && batch % norm_batch != 0))

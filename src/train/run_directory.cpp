@@ -195,7 +195,7 @@ TrainConfig read_run_config(const fs::path& dir) {
   std::ifstream in(file);
   if (!in) fail(file, "cannot read (is " + dir.string() + " a run directory?)");
   try {
-    TrainConfig c = json::parse(in).get<TrainConfig>();
+    TrainConfig c = train_config_from_saved(json::parse(in));
     c.validate();
     return c;
   } catch (const ConfigError& e) {
@@ -240,7 +240,7 @@ TrainingState load_training_checkpoint(const fs::path& file, const TrainConfig& 
   try {
     if (meta.value("format", "") != "normlab-training")
       throw Error(where + "not a normlab training checkpoint");
-    const std::string difference = config_difference(meta.at("config").get<TrainConfig>(), config);
+    const std::string difference = config_difference(train_config_from_saved(meta.at("config")), config);
     if (!difference.empty()) throw Error(where + "checkpoint is for " + difference);
     if (meta.at("tensors") != tensor_table(net))
       throw Error(where + "checkpoint tensors do not match this network's");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "normlab/conv_mode.hpp"
 #include "normlab/error.hpp"
 #include "normlab/models.hpp"
 
@@ -26,6 +27,9 @@ void TrainConfig::validate() const {
   require(norm_batch >= 0 && norm_batch <= batch && (norm_batch == 0 || batch % norm_batch == 0),
           "norm_batch", "must divide the batch size " + std::to_string(batch) + ", not be " +
                             std::to_string(norm_batch));
+  const auto& convs = conv_mode_names();
+  require(std::find(convs.begin(), convs.end(), conv) != convs.end(), "conv",
+          "must be direct or winograd, not '" + conv + "'");
   require(learning_rate > 0 && learning_rate <= 10, "learning_rate", "must be in (0, 10]");
   require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1)");
   require(!nesterov || momentum > 0, "nesterov", "needs a momentum above 0");
@@ -77,6 +81,11 @@ std::string schedule_name(Schedule s) {
   for (const auto& [schedule, name] : kScheduleNames)
     if (schedule == s) return name;
   return "?";
+}
+
+TrainConfig train_config_from_saved(nlohmann::json saved) {
+  if (saved.is_object() && !saved.contains("conv")) saved["conv"] = "direct";
+  return saved.get<TrainConfig>();
 }
 
 void to_json(nlohmann::json& j, Schedule s) { j = schedule_name(s); }

@@ -2,6 +2,9 @@
 // data and backward weights. Weights live in PyTorch's plain OIHW order; each primitive gets
 // them reordered into the blocked layout its fastest kernel wants (the tensors are tiny, the
 // reorders cost microseconds, and a shared layout would force a slow reference kernel).
+// With ConvMode::winograd, the 3x3 layers whose shape is in winograd_pays run oneDNN's
+// Winograd kernels, which take only blocked (nChw16c) activations: those layers copy their
+// input and output gradient into that layout and their output and input gradient back.
 #pragma once
 
 #include "normlab/builder.hpp"
@@ -20,8 +23,15 @@ class ConvOp {
   };
   static constexpr float kStandardizeEpsilon = 1e-5f;
 
+  // Whether Winograd beat the direct kernels for this layer inside the training step, layout
+  // copies included (measured; the figures are beside the table in conv.cpp).
+  static bool winograd_pays(const Shape& in, int out_channels);
+  // Whether oneDNN 2.6's Winograd kernel takes the layer: 3x3, both channel counts multiples of 16.
+  static bool winograd_supported(const Shape& in, int out_channels, int kernel);
+
   ConvOp(Builder& b, const Tensor& in, Config config);
   const Tensor& output() const { return out_; }
+  bool uses_winograd() const { return winograd_; }
   void bind(const Arena& arena);
   void forward(const dnnl::stream& s, Pass, const StepKey&) const;
   void backward(const dnnl::stream& s) const;
@@ -36,6 +46,13 @@ class ConvOp {
 
   dnnl::engine engine_;
   Tensor in_, out_;
+  // Winograd's blocked copies. The input's copy is read by forward and backward weights, then
+  // backward data writes the input gradient over it; the output's holds forward's result until
+  // it is copied out, then the output gradient.
+  bool winograd_ = false;
+  dnnl::memory::desc blocked_in_md_, blocked_out_md_;
+  Slot blocked_in_, blocked_out_;
+  Call in_to_blocked_, blocked_to_out_, grad_to_blocked_, blocked_to_in_grad_;
   Slot weights_;
   Slot standardized_, inverse_std_;  // only with config.standardize
   long out_channels_ = 0, fan_in_ = 0;

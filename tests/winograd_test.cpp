@@ -1,0 +1,107 @@
+// --conv winograd: which layers take Winograd, that a Winograd step computes what the direct
+// one does (to rounding), and that it stays bit-reproducible at a fixed thread count.
+#include <gtest/gtest.h>
+
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "normlab/loss.hpp"
+#include "normlab/nets.hpp"
+#include "normlab/network.hpp"
+#include "normlab/optimizer.hpp"
+
+namespace normlab {
+namespace {
+
+constexpr int kClasses = 10;
+
+// Every convolution Winograd could take (16 and 32 channels, 3x3), each with an input gradient.
+using WinogradNet = Chain<Input<3, 8, 8>, Conv1x1<16>, Conv3x3<32>, Relu, BatchNorm,
+                          Conv3x3<32>, Relu, GroupNorm<4>, Conv3x3<16>, GlobalAvgPool,
+                          Conv1x1<kClasses>>;
+
+template <class Net>
+int winograd_layers(ConvMode mode) {
+  Network<Net> net(2, 0, mode);
+  int count = 0;
+  net.for_each_op([&](auto& op) {
+    if constexpr (requires { op.uses_winograd(); }) count += op.uses_winograd() ? 1 : 0;
+  });
+  return count;
+}
+
+TEST(Winograd, SeedNetTakesItOnlyWhereTheTableSaysItPays) {
+  EXPECT_EQ(winograd_layers<SeedNet<BatchNorm>>(ConvMode::direct), 0);
+  // C8 and C9, the 32 -> 32 convolutions at 8x8.
+  EXPECT_EQ(winograd_layers<SeedNet<BatchNorm>>(ConvMode::winograd), 2);
+  // Every 3x3 with 16 or 32 channels in and out: C2, C5, C5b, C7, C8, C9 (C1 has 3 inputs, C4 10).
+  EXPECT_EQ(winograd_layers<SeedNet<BatchNorm>>(ConvMode::winograd_everywhere), 6);
+  EXPECT_EQ(winograd_layers<WinogradNet>(ConvMode::winograd_everywhere), 3);
+}
+
+struct Step {
+  std::vector<float> logits, gradients, parameters, buffers;
+};
+
+// `steps` SGD steps on one fixed batch of 8.
+Step train(ConvMode mode, int steps) {
+  Network<WinogradNet> net(8, 0, mode);
+  net.initialise(9);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (long i = 0; i < 8L * WinogradNet::input.size(); ++i) net.input()[i] = u(rng);
+  std::vector<int> labels(8);
+  for (int& l : labels) l = int(rng() % kClasses);
+  for (int s = 0; s < steps; ++s) {
+    net.forward(Pass::train, {5, 0, s});
+    softmax_cross_entropy(net.logits(), labels.data(), 8, kClasses, 0.f, net.logits_grad(), nullptr);
+    net.backward();
+    if (s + 1 < steps) sgd_step(net, {0.9f, false, 0.f}, 0.05f);
+  }
+  auto copy = [](std::span<const float> v) { return std::vector<float>(v.begin(), v.end()); };
+  return {{net.logits(), net.logits() + 8 * kClasses}, copy(net.gradients()),
+          copy(net.parameters()), copy(net.buffers())};
+}
+
+double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  double diff2 = 0, ref2 = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff2 += std::pow(double(a[i]) - b[i], 2);
+    ref2 += double(b[i]) * b[i];
+  }
+  return std::sqrt(diff2 / ref2);
+}
+
+// Winograd rounds differently (its transforms add and subtract), nothing more: the logits, every
+// gradient (through BatchNorm and GroupNorm, so the input gradients of each convolution count
+// too) and the running statistics agree with the direct kernels to float rounding, after three
+// steps as after one.
+TEST(Winograd, StepsComputeWhatTheDirectKernelsDoToRounding) {
+  omp_set_num_threads(1);
+  for (const int steps : {1, 3}) {
+    const Step direct = train(ConvMode::direct, steps);
+    const Step winograd = train(ConvMode::winograd_everywhere, steps);
+    EXPECT_LT(relative_difference(winograd.logits, direct.logits), 1e-4) << steps;
+    EXPECT_LT(relative_difference(winograd.gradients, direct.gradients), 1e-3) << steps;
+    EXPECT_LT(relative_difference(winograd.parameters, direct.parameters), 1e-5) << steps;
+    EXPECT_LT(relative_difference(winograd.buffers, direct.buffers), 1e-4) << steps;
+    EXPECT_NE(std::memcmp(winograd.logits.data(), direct.logits.data(), 8 * kClasses * 4), 0)
+        << "identical bits: Winograd did not run";
+  }
+}
+
+TEST(Winograd, IsBitReproducibleWithTwoThreads) {
+  omp_set_num_threads(2);
+  const Step a = train(ConvMode::winograd_everywhere, 3);
+  const Step b = train(ConvMode::winograd_everywhere, 3);
+  for (auto [x, y] : {std::pair{&a.logits, &b.logits}, {&a.gradients, &b.gradients},
+                      {&a.parameters, &b.parameters}, {&a.buffers, &b.buffers}})
+    EXPECT_EQ(std::memcmp(x->data(), y->data(), x->size() * sizeof(float)), 0);
+}
+
+}  // namespace
+}  // namespace normlab
