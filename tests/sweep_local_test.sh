@@ -123,6 +123,18 @@ else
   bad "report.md"; cat "$tmp/s/report.md" 2>/dev/null | head -20
 fi
 
+# Points that differ in another option (here --conv) are separate rows, never averaged together.
+rc=0; "$normlab" sweep --set net=seed --set epochs=1 --set limit=256 --set holdout=64 --set batch-size=32 \
+  --set threads=1 --grid conv=direct,winograd --grid seed=1,2 --out "$tmp/conv" --data "$data" \
+  >"$tmp/conv.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^| net | norm | other | batch |' "$tmp/conv/report.md" &&
+   grep -q '^| seed | BatchNorm | conv=direct | 32 | 32 | 0.01 | 2 |' "$tmp/conv/report.md" &&
+   grep -q '^| seed | BatchNorm | conv=winograd | 32 | 32 | 0.01 | 2 |' "$tmp/conv/report.md"; then
+  ok "a sweep over --conv: one row per mode, each over its 2 seeds"
+else
+  bad "sweep over --conv (exit $rc)"; cat "$tmp/conv/report.md" 2>/dev/null | head; tail -3 "$tmp/conv.out"
+fi
+
 # A diverged point is listed, never averaged; the sweep exits 3.
 rc=0; "$normlab" sweep --set net=seed --set epochs=1 --set limit=512 --set holdout=64 --set batch-size=4 \
   --set lr=10 --set momentum=0.99 --set threads=1 --grid seed=1,2 --out "$tmp/div" --data "$data" \

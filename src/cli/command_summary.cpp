@@ -24,12 +24,15 @@ void add_summary_command(CLI::App& app) {
   auto net = std::make_shared<std::string>("seed");
   auto norm = std::make_shared<std::string>("batch");
   auto batch = std::make_shared<int>(128);
+  auto conv = std::make_shared<std::string>("direct");
   cmd->add_option("--net", *net, "network: " + network_names_text())
       ->check(CLI::IsMember(network_names()));
   cmd->add_option("--norm", *norm, "normalisation: " + norm_names_text())
       ->check(CLI::IsMember(norm_names()));
   cmd->add_option("--batch-size", *batch, "batch the arena is planned for")->check(CLI::Range(1, 4096));
-  cmd->callback([net, norm, batch] {
+  cmd->add_option("--conv", *conv, "convolutions the arena is planned for: direct or winograd")
+      ->check(CLI::IsMember(conv_mode_names()));
+  cmd->callback([net, norm, batch, conv] {
     const NetworkDescription d = describe_network(*net, *norm);
     const std::string rule(64, '-');
     std::printf("%s\n%-22s %-22s %12s %10s\n%s\n", rule.c_str(), "Layer (type)", "Output Shape",
@@ -44,7 +47,7 @@ void add_summary_command(CLI::App& app) {
                 rule.c_str(), with_commas(d.parameters).c_str(),
                 with_commas(d.parameters).c_str(), d.flops / 1e6, d.backward_flops / 1e6,
                 rule.c_str());
-    const auto network = make_network(*net, *norm, *batch);
+    const auto network = make_network(*net, *norm, *batch, 0, conv_mode_named(*conv));
     const MemoryPlan& plan = network->arena().plan();
     std::printf("Arena for batch %d (one allocation):\n", *batch);
     for (std::size_t r = 0; r < plan.bytes.size(); ++r) {

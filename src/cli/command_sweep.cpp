@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -203,10 +204,39 @@ std::vector<double> last_epochs_accuracy(const fs::path& dir) {
   return values;
 }
 
+// The options the points differ in besides those the report has columns for (and the seed,
+// which it averages over, and where each run lives): "conv=winograd". They split cells, so
+// runs with different settings are never averaged together.
+std::vector<std::string> other_settings(const SweepPlan& plan) {
+  static const std::set<std::string> shown = {"/net", "/norm", "/batch", "/norm_batch",
+                                              "/learning_rate", "/seed", "/threads",
+                                              "/out_dir", "/data_dir"};
+  std::vector<json> flat;
+  for (const SweepPoint& p : plan.points) flat.push_back(json(p.config).flatten());
+  std::set<std::string> varying;
+  for (const json& f : flat)
+    for (const auto& [key, value] : f.items())
+      if (!shown.count(key) && value != flat.front().value(key, json())) varying.insert(key);
+  std::vector<std::string> others;
+  for (const json& f : flat) {
+    std::string text;
+    for (const std::string& key : varying) {
+      const json& v = f.at(key);
+      text += fmt::format("{}{}={}", text.empty() ? "" : " ", key.substr(1),
+                          v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    others.push_back(text);
+  }
+  return others;
+}
+
 void write_report(const SweepPlan& plan) {
   std::vector<SweepCell> cells;
   std::map<std::string, std::size_t> cell_of;
-  for (const SweepPoint& p : plan.points) {
+  const std::vector<std::string> others = other_settings(plan);
+  for (std::size_t i = 0; i < plan.points.size(); ++i) {
+    const SweepPoint& p = plan.points[i];
+    const std::string& other = others[i];
     const TrainConfig& c = p.config;
     const fs::path dir = c.out_dir;
     const RunStatus status = read_run_status(dir);
@@ -216,10 +246,12 @@ void write_report(const SweepPlan& plan) {
       summary = json::parse(in, nullptr, false);
     }
     for (int k : p.norm_batches) {
-      const std::string key = fmt::format("{}|{}|{}|{}|{}", c.net, c.norm, c.batch, k, c.learning_rate);
+      const std::string key =
+          fmt::format("{}|{}|{}|{}|{}|{}", c.net, c.norm, c.batch, k, c.learning_rate, other);
       if (!cell_of.count(key)) {
         cell_of[key] = cells.size();
-        cells.push_back({c.net, norm_display_name(c.norm), c.batch, k, c.learning_rate, {}, {}, {}, {}});
+        cells.push_back({c.net, norm_display_name(c.norm), other, c.batch, k, c.learning_rate,
+                         {}, {}, {}, {}});
       }
       SweepCell& cell = cells[cell_of[key]];
       if (status == RunStatus::finished) {
@@ -253,14 +285,15 @@ void write_report(const SweepPlan& plan) {
   for (const SweepCell& cell : cells) {
     if (cell.final_accuracy.empty()) continue;
     const MeanStd m = mean_std(cell.final_accuracy);
-    auto& s = by_norm_batch[fmt::format("{} b{} lr{}", cell.net, cell.batch, float(cell.learning_rate))][cell.norm];
-    s.label = cell.norm;
+    const std::string label = cell.other.empty() ? cell.norm : cell.norm + " " + cell.other;
+    auto& s = by_norm_batch[fmt::format("{} b{} lr{}", cell.net, cell.batch, float(cell.learning_rate))][label];
+    s.label = label;
     s.x.push_back(std::log2(double(cell.norm_batch)));
     s.mean.push_back(m.mean);
     s.std.push_back(m.std);
     if (cell.norm_batch == cell.batch) {
-      auto& b = by_batch[cell.net][cell.norm];
-      b.label = cell.norm;
+      auto& b = by_batch[cell.net][label];
+      b.label = label;
       b.x.push_back(std::log2(double(cell.batch)));
       b.mean.push_back(m.mean);
       b.std.push_back(m.std);

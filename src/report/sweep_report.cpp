@@ -23,12 +23,15 @@ std::string mean_std_text(const std::vector<double>& values, int decimals) {
 }  // namespace
 
 std::string sweep_table_markdown(std::span<const SweepCell> cells) {
-  std::string table =
-      "| net | norm | batch | norm batch | lr | runs | final test acc | last-5-epochs test acc | "
-      "s/epoch |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  // A column for the other options only when the points differ in some.
+  const bool other = std::any_of(cells.begin(), cells.end(), [](const SweepCell& c) { return !c.other.empty(); });
+  std::string table = fmt::format(
+      "| net | norm | {}batch | norm batch | lr | runs | final test acc | last-5-epochs test acc | "
+      "s/epoch |\n|---|---|{}---:|---:|---:|---:|---:|---:|---:|\n",
+      other ? "other | " : "", other ? "---|" : "");
   for (const SweepCell& c : cells)
-    table += fmt::format("| {} | {} | {} | {} | {:g} | {} | {} | {} | {} |\n", c.net, c.norm,
-                         c.batch, c.norm_batch, c.learning_rate,
+    table += fmt::format("| {} | {} | {}{} | {} | {:g} | {} | {} | {} | {} |\n", c.net, c.norm,
+                         other ? c.other + " | " : "", c.batch, c.norm_batch, c.learning_rate,
                          c.not_averaged.empty()
                              ? std::to_string(c.final_accuracy.size())
                              : fmt::format("{} of {}", c.final_accuracy.size(),

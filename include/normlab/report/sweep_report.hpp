@@ -9,10 +9,12 @@
 
 namespace normlab {
 
-// One setting of the grid (net, norm, batch, norm batch, learning rate) over its seeds.
+// One setting of the grid (net, norm, batch, norm batch, learning rate, and any other option
+// the points differ in) over its seeds.
 struct SweepCell {
   std::string net;
   std::string norm;  // display name, "BatchNorm"
+  std::string other;  // the other options that differ between the sweep's points: "conv=winograd"
   int batch = 0;
   int norm_batch = 0;  // the images BatchNorm's statistics saw
   double learning_rate = 0;
