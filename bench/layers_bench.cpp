@@ -3,7 +3,8 @@
 // benchmark, named "<net>/<norm>/<i>-<kind>/{forward,backward}" (i is 1-based, as in
 // `normlab summary`), plus "<net>/<norm>/train_step" and "<net>/<norm>/eval_step", and
 // "seed/batch-k<K>/train_step" for ghost batch norm over groups of K images. With Winograd
-// (--conv winograd): "<net>/<norm>-winograd/train_step", and for the table of layers where it
+// (--conv winograd): "<net>/<norm>-winograd/train_step"; with --precision bf16:
+// "<net>/<norm>-bf16/train_step". And for the table of layers where Winograd
 // pays, every 3x3 layer with Winograd wherever oneDNN takes it,
 // "<net>/batch-winograd-everywhere/<i>-<kind>/{forward,backward}" for the 3x3 layers and the
 // residual blocks, and its train_step.
@@ -49,7 +50,7 @@ struct LiveNetwork {
   const std::type_info* type = nullptr;
   int norm_batch = 0;
   int batch = 0;
-  ConvMode conv = ConvMode::direct;
+  ConvOptions conv = {};
   std::unique_ptr<NetworkBase> net;
   std::vector<int> labels;
 };
@@ -61,9 +62,10 @@ LiveNetwork& live() {
 // Built, initialised, with a realistic input and one full training step already run, so every
 // op's backward has the statistics its forward saves.
 template <class Net>
-Network<Net>& network(int norm_batch = 0, int batch = kBatch, ConvMode conv = ConvMode::direct) {
+Network<Net>& network(int norm_batch = 0, int batch = kBatch, ConvOptions conv = {}) {
   LiveNetwork& l = live();
-  if (l.type != &typeid(Net) || l.norm_batch != norm_batch || l.batch != batch || l.conv != conv) {
+  const bool same_conv = l.conv.mode == conv.mode && l.conv.precision == conv.precision;
+  if (l.type != &typeid(Net) || l.norm_batch != norm_batch || l.batch != batch || !same_conv) {
     l.net.reset();
     l.type = nullptr;
     auto net = std::make_unique<Network<Net>>(batch, norm_batch, conv);
@@ -115,7 +117,7 @@ void set_rates(benchmark::State& state, double seconds, double flops_per_image, 
 
 template <class Net>
 void time_layer(benchmark::State& state, int index, bool backward,
-                ConvMode conv = ConvMode::direct) {
+                ConvOptions conv = {}) {
   Network<Net>& net = network<Net>(0, kBatch, conv);
   dnnl::stream s = net.stream();  // a handle: copies share the stream
   std::function<void()> run;
@@ -145,7 +147,7 @@ void time_layer(benchmark::State& state, int index, bool backward,
 
 template <class Net>
 void time_train_step(benchmark::State& state, int norm_batch = 0, int batch = kBatch,
-                     ConvMode conv = ConvMode::direct) {
+                     ConvOptions conv = {}) {
   Network<Net>& net = network<Net>(norm_batch, batch, conv);
   const std::vector<int>& labels = live().labels;
   const SgdConfig sgd{};
@@ -196,7 +198,14 @@ void register_network(std::string_view net_name, std::string_view norm_name) {
       ->UseRealTime();
   benchmark::RegisterBenchmark(
       fmt::format("{}/{}-winograd/train_step", net_name, norm_name).c_str(),
-      [](benchmark::State& s) { time_train_step<Net>(s, 0, kBatch, ConvMode::winograd); })
+      [](benchmark::State& s) { time_train_step<Net>(s, 0, kBatch, {ConvMode::winograd}); })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark(
+      fmt::format("{}/{}-bf16/train_step", net_name, norm_name).c_str(),
+      [](benchmark::State& s) {
+        time_train_step<Net>(s, 0, kBatch, {ConvMode::direct, Precision::bf16});
+      })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 }
@@ -214,13 +223,13 @@ void register_winograd_everywhere(std::string_view net_name) {
       benchmark::RegisterBenchmark(
           (layer + (backward ? "backward" : "forward")).c_str(),
           [i, backward](benchmark::State& s) {
-            time_layer<Net>(s, i, backward, ConvMode::winograd_everywhere);
+            time_layer<Net>(s, i, backward, {ConvMode::winograd_everywhere});
           })
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
   }
   benchmark::RegisterBenchmark((prefix + "train_step").c_str(), [](benchmark::State& s) {
-    time_train_step<Net>(s, 0, kBatch, ConvMode::winograd_everywhere);
+    time_train_step<Net>(s, 0, kBatch, {ConvMode::winograd_everywhere});
   })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();

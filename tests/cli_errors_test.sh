@@ -106,6 +106,9 @@ expect_error "--norm-batch 64 of 32" '--norm-batch must divide the batch size 32
 expect_error "--net resnet" '--net|resnet' -- train --net resnet --data "$fake" --out "$tmp/o"
 expect_error "--norm instance" '--norm|instance' -- train --norm instance --data "$fake" --out "$tmp/o"
 expect_error "--conv fft" '--conv|fft' -- train --conv fft --data "$fake" --out "$tmp/o"
+expect_error "--precision fp16" '--precision|fp16' -- train --precision fp16 --data "$fake" --out "$tmp/o"
+expect_error "bf16 with winograd" '--precision bf16 needs direct convolutions' -- \
+  train --precision bf16 --conv winograd --data "$fake" --out "$tmp/o"
 expect_error "eval --norm instance" '--norm|instance' -- eval --weights "$tmp" --norm instance
 expect_error "summary --net resnet" '--net|resnet' -- summary --net resnet
 for flag in nesterov cutout tta; do

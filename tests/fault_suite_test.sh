@@ -467,6 +467,7 @@ expect_refusal "--resume --norm group" "--norm \"?group\"? \(the run has \"?batc
 expect_refusal "--resume --seed 7" "--seed 7 \(the run has 1\)" "$d" -- train --resume "$d" --seed 7 --data "$data"
 expect_refusal "--resume --limit 128" "--limit 128 \(the run has 256\)" "$d" -- train --resume "$d" --limit 128 --data "$data"
 expect_refusal "--resume --conv winograd" "--conv \"?winograd\"? \(the run has \"?direct\"?\)" "$d" -- train --resume "$d" --conv winograd --data "$data"
+expect_refusal "--resume --precision bf16" "--precision \"?bf16\"? \(the run has \"?f32\"?\)" "$d" -- train --resume "$d" --precision bf16 --data "$data"
 expect_refusal "--resume --no-flip" "--no-flip" "$d" -- train --resume "$d" --no-flip --data "$data"
 expect_refusal "--resume --schedule cosine" "--schedule" "$d" -- train --resume "$d" --schedule cosine --data "$data"
 expect_refusal "--resume with --out" "--out|--resume" "$d" -- train --resume "$d" --out "$tmp/elsewhere" --data "$data"

@@ -235,18 +235,28 @@ TEST(Config, NormBatchIsSavedAndAConfigWithoutItIsRefused) {
   EXPECT_THROW(j.get<TrainConfig>(), nlohmann::json::exception);
 }
 
-// Runs saved before --conv existed computed direct convolutions: such a config reads as direct.
-// Any other mode name is refused.
-TEST(Config, ConvModeIsSavedAndAConfigWithoutItWasDirect) {
+// Runs saved before --conv and --precision existed computed direct f32 convolutions: such a
+// config reads as direct and f32. Any other name is refused, and bf16 Winograd (oneDNN has none).
+TEST(Config, ConvOptionsAreSavedAndAConfigWithoutThemWasDirectF32) {
   TrainConfig c = seed_recipe();
   c.conv = "winograd";
   nlohmann::json j = c;
   EXPECT_EQ(j.at("conv"), "winograd");
+  EXPECT_EQ(j.at("precision"), "f32");
   EXPECT_EQ(train_config_from_saved(j).conv, "winograd");
   j.erase("conv");
+  j.erase("precision");
   EXPECT_EQ(train_config_from_saved(j).conv, "direct");
-  j.erase("norm_batch");  // the exception is for "conv" alone
+  EXPECT_EQ(train_config_from_saved(j).precision, "f32");
+  j.erase("norm_batch");  // the exception is for these two alone
   EXPECT_THROW(train_config_from_saved(j), nlohmann::json::exception);
+  c.precision = "bf16";
+  EXPECT_THROW(c.validate(), ConfigError);  // bf16 with winograd
+  c.conv = "direct";
+  EXPECT_NO_THROW(c.validate());
+  c.precision = "fp16";
+  EXPECT_THROW(c.validate(), ConfigError);
+  c.precision = "f32";
   c.conv = "fft";
   EXPECT_THROW(c.validate(), ConfigError);
 }

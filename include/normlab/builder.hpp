@@ -11,7 +11,7 @@
 
 #include "normlab/arena.hpp"
 #include "normlab/call.hpp"
-#include "normlab/conv_mode.hpp"
+#include "normlab/conv_options.hpp"
 #include "normlab/shape.hpp"
 #include "normlab/tensor.hpp"
 
@@ -37,7 +37,7 @@ struct ParameterInfo {
 class Builder {
  public:
   // norm_batch: images per BatchNorm statistics group (0: the whole batch); it divides batch.
-  Builder(const dnnl::engine& engine, int batch, int norm_batch, ConvMode conv, Arena& arena)
+  Builder(const dnnl::engine& engine, int batch, int norm_batch, ConvOptions conv, Arena& arena)
       : engine_(engine), batch_(batch), norm_batch_(norm_batch), conv_(conv), arena_(arena) {}
 
   const dnnl::engine& engine() const { return engine_; }
@@ -46,7 +46,7 @@ class Builder {
   // than the batch); per-image norms ignore it.
   int norm_batch() const { return norm_batch_ > 0 ? norm_batch_ : batch_; }
   Arena& arena() { return arena_; }
-  ConvMode conv_mode() const { return conv_; }
+  const ConvOptions& conv_options() const { return conv_; }
 
   // The layout between layers: channels last, which oneDNN's convolutions run fast on and
   // which keeps per-channel loops simple.
@@ -90,7 +90,7 @@ class Builder {
   dnnl::engine engine_;
   int batch_;
   int norm_batch_;
-  ConvMode conv_;
+  ConvOptions conv_;
   Arena& arena_;
   std::map<std::string, int> name_counts_;
   int layer_ = 0, nesting_ = 0;

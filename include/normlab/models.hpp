@@ -77,11 +77,10 @@ std::string norm_display_name(const std::string& norm);  // "batch" -> "BatchNor
 bool norm_uses_batch_statistics(const std::string& norm);  // true for "batch"
 
 // Builds the named network for a batch size; `norm_batch` images share BatchNorm statistics
-// (0: the whole batch); `conv` picks the convolution algorithm. Throws Error for a name not in
-// the tables.
+// (0: the whole batch); `conv` picks the convolutions' algorithm and precision. Throws Error
+// for a name not in the tables.
 std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
-                                          int batch, int norm_batch = 0,
-                                          ConvMode conv = ConvMode::direct);
+                                          int batch, int norm_batch = 0, ConvOptions conv = {});
 
 // The compile-time description of the same network: its layers, parameters and FLOPs.
 struct NetworkDescription {

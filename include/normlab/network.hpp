@@ -50,7 +50,7 @@ class NetworkBase {
   void write(const ParameterInfo& p, std::span<const float> torch_layout);
 
  protected:
-  NetworkBase(int batch, int norm_batch, ConvMode conv, Shape input);
+  NetworkBase(int batch, int norm_batch, ConvOptions conv, Shape input);
   void finish(const Tensor& logits);  // allocate the arena; the caller binds its ops after
   // The batch arrives planar (NCHW); the first convolution is fast only on channels-last.
   void convert_input() const { input_to_channels_last_(stream_); }
@@ -74,7 +74,8 @@ class Network : public NetworkBase {
 
   // norm_batch: BatchNorm's statistics over each group of that many consecutive images
   // ("ghost" batch norm); 0, the default, means the whole batch. It must divide the batch.
-  explicit Network(int batch, int norm_batch = 0, ConvMode conv = ConvMode::direct)
+  // conv: the convolutions' algorithm and precision (conv_options.hpp).
+  explicit Network(int batch, int norm_batch = 0, ConvOptions conv = {})
       : NetworkBase(batch, norm_batch, conv, Net::input), ops_(builder_, input_) {
     finish(ops_.output());
     ops_.bind(arena_);

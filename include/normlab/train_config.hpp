@@ -23,7 +23,8 @@ struct TrainConfig {
   int threads = 2;
   int batch = 128;
   int norm_batch = 0;  // images per BatchNorm statistics group; 0 = the whole batch
-  std::string conv = "direct";  // a name from conv_mode_names(): "direct" or "winograd"
+  std::string conv = "direct";    // a name from conv_mode_names(): "direct" or "winograd"
+  std::string precision = "f32";  // of the convolutions: a name from precision_names()
   float learning_rate = 0.01f;  // the peak for one-cycle
   float momentum = 0.9f;
   bool nesterov = false;
@@ -55,8 +56,9 @@ bool schedule_depends_on_length(Schedule s);
 
 std::string schedule_name(Schedule s);
 
-// A saved configuration (config.json, a checkpoint's). Runs saved before the convolution mode
-// existed were direct, so a missing "conv" reads as "direct"; every other key is required.
+// A saved configuration (config.json, a checkpoint's). Runs saved before the convolution
+// options existed were direct and f32, so a missing "conv" reads as "direct" and a missing
+// "precision" as "f32"; every other key is required.
 TrainConfig train_config_from_saved(nlohmann::json saved);
 
 void to_json(nlohmann::json& j, Schedule s);
@@ -65,7 +67,7 @@ void from_json(const nlohmann::json& j, Schedule& s);
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AugmentOptions, flip, crop, crop_padding, brightness, contrast,
                                    saturation, cutout, cutout_size)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainConfig, net, norm, epochs, seed, threads, batch,
-                                   norm_batch, conv, learning_rate, momentum, nesterov, weight_decay,
+                                   norm_batch, conv, precision, learning_rate, momentum, nesterov, weight_decay,
                                    decay_norms, schedule, label_smoothing, augment, test_time_flip,
                                    limit, holdout, data_dir, out_dir)
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "normlab/error.hpp"
 #include "normlab/models.hpp"
 
 namespace normlab::cli {
@@ -25,6 +26,7 @@ void add_summary_command(CLI::App& app) {
   auto norm = std::make_shared<std::string>("batch");
   auto batch = std::make_shared<int>(128);
   auto conv = std::make_shared<std::string>("direct");
+  auto precision = std::make_shared<std::string>("f32");
   cmd->add_option("--net", *net, "network: " + network_names_text())
       ->check(CLI::IsMember(network_names()));
   cmd->add_option("--norm", *norm, "normalisation: " + norm_names_text())
@@ -32,7 +34,9 @@ void add_summary_command(CLI::App& app) {
   cmd->add_option("--batch-size", *batch, "batch the arena is planned for")->check(CLI::Range(1, 4096));
   cmd->add_option("--conv", *conv, "convolutions the arena is planned for: direct or winograd")
       ->check(CLI::IsMember(conv_mode_names()));
-  cmd->callback([net, norm, batch, conv] {
+  cmd->add_option("--precision", *precision, "convolution precision the arena is planned for: f32 or bf16")
+      ->check(CLI::IsMember(precision_names()));
+  cmd->callback([net, norm, batch, conv, precision] {
     const NetworkDescription d = describe_network(*net, *norm);
     const std::string rule(64, '-');
     std::printf("%s\n%-22s %-22s %12s %10s\n%s\n", rule.c_str(), "Layer (type)", "Output Shape",
@@ -47,7 +51,10 @@ void add_summary_command(CLI::App& app) {
                 rule.c_str(), with_commas(d.parameters).c_str(),
                 with_commas(d.parameters).c_str(), d.flops / 1e6, d.backward_flops / 1e6,
                 rule.c_str());
-    const auto network = make_network(*net, *norm, *batch, 0, conv_mode_named(*conv));
+    if (*precision == "bf16" && *conv != "direct")
+      throw Error("--precision bf16 needs direct convolutions (oneDNN has no bf16 Winograd)");
+    const auto network =
+        make_network(*net, *norm, *batch, 0, {conv_mode_named(*conv), precision_named(*precision)});
     const MemoryPlan& plan = network->arena().plan();
     std::printf("Arena for batch %d (one allocation):\n", *batch);
     for (std::size_t r = 0; r < plan.bytes.size(); ++r) {

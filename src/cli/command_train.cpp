@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "normlab/conv_options.hpp"
 #include "normlab/error.hpp"
 #include "normlab/run_directory.hpp"
 #include "normlab/stop_signal.hpp"
@@ -35,6 +36,10 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data) {
   } else {
     lock = start_run_directory(dir, config, trainer.network());
   }
+  if (config.precision == "bf16" && !cpu_has_native_bf16())
+    std::fprintf(stderr,
+                 "normlab: note: this CPU has no AVX512_BF16; oneDNN emulates bf16 convolutions, "
+                 "which is slower than f32 (normlab_bench conv_kernels/ shows by how much)\n");
   install_stop_handlers();
   TrainingState last_good = state;
   const Outcome outcome = trainer.run(state, [&](const TrainingState& s) {

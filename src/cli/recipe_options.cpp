@@ -10,7 +10,7 @@
 
 #include "commands.hpp"
 #include "normlab/error.hpp"
-#include "normlab/conv_mode.hpp"
+#include "normlab/conv_options.hpp"
 #include "normlab/models.hpp"
 
 namespace normlab::cli {
@@ -51,6 +51,9 @@ const std::vector<Row>& rows() {
       {"--conv", "conv",
        "3x3 convolutions: direct, or winograd on the layers where it measured faster",
        NORMLAB_FIELD(conv)},
+      {"--precision", "precision",
+       "convolutions in f32, or bf16 (f32 accumulation, master weights, optimizer and norms)",
+       NORMLAB_FIELD(precision)},
       {"--lr", "learning_rate", "learning rate (the peak for one-cycle)",
        NORMLAB_FIELD(learning_rate)},
       {"--momentum", "momentum", "SGD momentum", NORMLAB_FIELD(momentum)},
@@ -167,6 +170,7 @@ void RecipeOptions::add_to(CLI::App& app) {
   app.get_option("--net")->check(CLI::IsMember(network_names()));
   app.get_option("--norm")->check(CLI::IsMember(norm_names()));
   app.get_option("--conv")->check(CLI::IsMember(conv_mode_names()));
+  app.get_option("--precision")->check(CLI::IsMember(precision_names()));
   for (const Row& row : rows())
     if (row.excludes) app.get_option(row.flag)->excludes(row.excludes);
 }

@@ -10,17 +10,6 @@ using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 using dims = dnnl::memory::dims;
 
-const std::vector<std::string>& conv_mode_names() {
-  static const std::vector<std::string> names = {"direct", "winograd"};
-  return names;
-}
-
-ConvMode conv_mode_named(const std::string& name) {
-  if (name == "direct") return ConvMode::direct;
-  if (name == "winograd") return ConvMode::winograd;
-  throw Error("unknown convolution mode '" + name + "' (choose direct or winograd)");
-}
-
 bool ConvOp::winograd_supported(const Shape& in, int out_channels, int kernel) {
   return kernel == 3 && in.c % 16 == 0 && out_channels % 16 == 0;
 }
@@ -59,7 +48,7 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
 
   const dims strides{1, 1}, padding{pad, pad};
   const dims weight_dims{config.out_channels, in.shape.c, config.kernel, config.kernel};
-  switch (b.conv_mode()) {
+  switch (b.conv_options().mode) {
     case ConvMode::direct: winograd_ = false; break;
     case ConvMode::winograd:
       winograd_ = winograd_supported(in.shape, config.out_channels, config.kernel) &&
@@ -69,33 +58,47 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
       winograd_ = winograd_supported(in.shape, config.out_channels, config.kernel);
       break;
   }
-  // The activations the primitives see: the network's own, or Winograd's blocked copies.
-  dnnl::memory::desc src_md = in.md, dst_md = out_.md;
+  const bool bf16 = b.conv_options().precision == Precision::bf16;
+  const dt kernel_type = bf16 ? dt::bf16 : dt::f32;
+
+  // The activations as the primitives see them: the network's own f32 channels-last buffers,
+  // or copies. Winograd takes only nChw16c, so it reads and writes blocked f32 copies of all
+  // four; bf16 reads bf16 copies of the input and the output gradient and writes f32 straight
+  // into the network's output and input gradient.
+  src_md_ = diff_src_md_ = in.md;
+  dst_md_ = diff_dst_md_ = out_.md;
   if (winograd_) {
-    blocked_in_md_ = dnnl::memory::desc(in.md.dims(), dt::f32, tag::nChw16c);
-    blocked_out_md_ = dnnl::memory::desc(out_.md.dims(), dt::f32, tag::nChw16c);
-    blocked_in_ = b.arena().reserve(Region::saved, blocked_in_md_.get_size());
-    blocked_out_ = b.arena().reserve(Region::saved, blocked_out_md_.get_size());
-    src_md = blocked_in_md_;
-    dst_md = blocked_out_md_;
+    src_md_ = diff_src_md_ = dnnl::memory::desc(in.md.dims(), dt::f32, tag::nChw16c);
+    dst_md_ = diff_dst_md_ = dnnl::memory::desc(out_.md.dims(), dt::f32, tag::nChw16c);
+  } else if (bf16) {
+    src_md_ = dnnl::memory::desc(in.md.dims(), dt::bf16, tag::nhwc);
+    diff_dst_md_ = dnnl::memory::desc(out_.md.dims(), dt::bf16, tag::nhwc);
   }
+  // The input's copy lives from forward to backward; with Winograd the input gradient is then
+  // written over it (backward weights has read it by then). The output-side copy holds the
+  // output gradient, and with Winograd before that forward's blocked result.
+  if (src_md_ != in.md) in_copy_ = b.arena().reserve(Region::saved, src_md_.get_size());
+  if (diff_dst_md_ != out_.md) out_copy_ = b.arena().reserve(Region::saved, diff_dst_md_.get_size());
+
   plain_md_ = dnnl::memory::desc(weight_dims, dt::f32, tag::oihw);
-  // format_tag::any lets each primitive pick the weight layout its fastest kernel wants.
-  const dnnl::memory::desc any_weights(weight_dims, dt::f32, tag::any);
+  // format_tag::any lets each primitive pick the weight layout its fastest kernel wants. The
+  // kernels read weights in their precision; the weight gradient is f32 in both.
+  const dnnl::memory::desc any_weights(weight_dims, kernel_type, tag::any);
+  const dnnl::memory::desc any_weight_grads(weight_dims, dt::f32, tag::any);
   const auto attr = b.scratchpad_attr();
   const auto algorithm = winograd_ ? dnnl::algorithm::convolution_winograd
                                    : dnnl::algorithm::convolution_direct;
-  fwd_pd_ = {{dnnl::prop_kind::forward_training, algorithm, src_md, any_weights, dst_md, strides,
-              padding, padding}, attr, engine_};
-  bwd_weights_pd_ = {{algorithm, src_md, any_weights, dst_md, strides, padding, padding}, attr,
-                     engine_, fwd_pd_};
+  fwd_pd_ = {{dnnl::prop_kind::forward_training, algorithm, src_md_, any_weights, dst_md_,
+              strides, padding, padding}, attr, engine_};
+  bwd_weights_pd_ = {{algorithm, src_md_, any_weight_grads, diff_dst_md_, strides, padding,
+                      padding}, attr, engine_, fwd_pd_};
   b.need_scratchpad(fwd_pd_.scratchpad_desc());
   b.need_scratchpad(bwd_weights_pd_.scratchpad_desc());
   fwd_weights_ = view_for(b, fwd_pd_.weights_desc());
   bwd_weights_grad_ = view_for(b, bwd_weights_pd_.diff_weights_desc());
   if (in.has_grad()) {
-    bwd_data_pd_ = {{algorithm, src_md, any_weights, dst_md, strides, padding, padding}, attr,
-                    engine_, fwd_pd_};
+    bwd_data_pd_ = {{algorithm, diff_src_md_, any_weights, diff_dst_md_, strides, padding,
+                     padding}, attr, engine_, fwd_pd_};
     b.need_scratchpad(bwd_data_pd_.scratchpad_desc());
     bwd_data_weights_ = view_for(b, bwd_data_pd_.weights_desc());
   }
@@ -140,20 +143,27 @@ void ConvOp::bind(const Arena& arena) {
     return view.copy.valid() ? mem(view.md, view.copy) : plain;
   };
 
-  // The activation memories the primitives read and write (Winograd's blocked copies or the
-  // network's own), and the copies between the two layouts.
-  auto src = mem(in_.md, in_.value), dst = mem(out_.md, out_.value);
-  auto diff_dst = mem(out_.md, out_.grad);
-  auto diff_src = in_.has_grad() ? mem(in_.md, in_.grad) : dnnl::memory();
-  if (winograd_) {
-    const auto blocked_in = mem(blocked_in_md_, blocked_in_);
-    const auto blocked_out = mem(blocked_out_md_, blocked_out_);
-    in_to_blocked_ = reorder(src, blocked_in);
-    blocked_to_out_ = reorder(blocked_out, dst);
-    grad_to_blocked_ = reorder(diff_dst, blocked_out);
-    if (in_.has_grad()) blocked_to_in_grad_ = reorder(blocked_in, diff_src);
-    src = diff_src = blocked_in;
-    dst = diff_dst = blocked_out;
+  // The activation memories the primitives read and write (the network's own, or the copies
+  // chosen in the constructor), and the reorders between the two.
+  const auto own_in = mem(in_.md, in_.value), own_out = mem(out_.md, out_.value);
+  const auto own_out_grad = mem(out_.md, out_.grad);
+  const auto own_in_grad = in_.has_grad() ? mem(in_.md, in_.grad) : dnnl::memory();
+  auto src = own_in, dst = own_out, diff_dst = own_out_grad, diff_src = own_in_grad;
+  if (in_copy_.valid()) {
+    src = mem(src_md_, in_copy_);
+    in_to_copy_ = reorder(own_in, src);
+  }
+  if (out_copy_.valid()) {
+    diff_dst = mem(diff_dst_md_, out_copy_);
+    grad_to_copy_ = reorder(own_out_grad, diff_dst);
+  }
+  if (dst_md_ != out_.md) {
+    dst = mem(dst_md_, out_copy_);
+    copy_to_out_ = reorder(dst, own_out);
+  }
+  if (in_.has_grad() && diff_src_md_ != in_.md) {
+    diff_src = mem(diff_src_md_, in_copy_);
+    copy_to_in_grad_ = reorder(diff_src, own_in_grad);
   }
 
   const auto fwd_weights = view_memory(fwd_weights_, weights);
@@ -186,19 +196,19 @@ void ConvOp::forward(const dnnl::stream& s, Pass, const StepKey&) const {
   // The optimizer changed the weights since the last step.
   if (standardized_ptr_ != nullptr) standardize_weights();
   to_fwd_layout_(s);
-  in_to_blocked_(s);
+  in_to_copy_(s);
   forward_(s);
-  blocked_to_out_(s);
+  copy_to_out_(s);
 }
 
 void ConvOp::backward(const dnnl::stream& s) const {
-  grad_to_blocked_(s);
+  grad_to_copy_(s);
   backward_weights_(s);
   grad_to_plain_(s);
   if (standardized_ptr_ != nullptr) standardize_gradient();
   to_bwd_data_layout_(s);
-  backward_data_(s);  // with Winograd, over the blocked input copy: backward weights has read it
-  blocked_to_in_grad_(s);
+  backward_data_(s);  // with Winograd, over the input's copy: backward weights has read it
+  copy_to_in_grad_(s);
 }
 
 // Per output channel o, over its fan_in weights: w_hat = (w - mean) * r, r = 1/sqrt(var + eps).

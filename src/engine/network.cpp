@@ -11,7 +11,7 @@ namespace normlab {
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-NetworkBase::NetworkBase(int batch, int norm_batch, ConvMode conv, Shape input)
+NetworkBase::NetworkBase(int batch, int norm_batch, ConvOptions conv, Shape input)
     : engine_(dnnl::engine::kind::cpu, 0),
       stream_(engine_),
       builder_(engine_, batch, norm_batch, conv, arena_),

@@ -54,7 +54,7 @@ bool norm_uses_batch_statistics(const std::string& norm) {
 }
 
 std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
-                                          int batch, int norm_batch, ConvMode conv) {
+                                          int batch, int norm_batch, ConvOptions conv) {
   require_known(net, norm);
   std::unique_ptr<NetworkBase> built;
   for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {

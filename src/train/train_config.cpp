@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "normlab/conv_mode.hpp"
+#include "normlab/conv_options.hpp"
 #include "normlab/error.hpp"
 #include "normlab/models.hpp"
 
@@ -30,6 +30,12 @@ void TrainConfig::validate() const {
   const auto& convs = conv_mode_names();
   require(std::find(convs.begin(), convs.end(), conv) != convs.end(), "conv",
           "must be direct or winograd, not '" + conv + "'");
+  const auto& precisions = precision_names();
+  require(std::find(precisions.begin(), precisions.end(), precision) != precisions.end(),
+          "precision", "must be f32 or bf16, not '" + precision + "'");
+  // oneDNN has no bf16 Winograd.
+  require(precision == "f32" || conv == "direct", "precision",
+          "bf16 needs direct convolutions (oneDNN has no bf16 Winograd), not --conv " + conv);
   require(learning_rate > 0 && learning_rate <= 10, "learning_rate", "must be in (0, 10]");
   require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1)");
   require(!nesterov || momentum > 0, "nesterov", "needs a momentum above 0");
@@ -85,6 +91,7 @@ std::string schedule_name(Schedule s) {
 
 TrainConfig train_config_from_saved(nlohmann::json saved) {
   if (saved.is_object() && !saved.contains("conv")) saved["conv"] = "direct";
+  if (saved.is_object() && !saved.contains("precision")) saved["precision"] = "f32";
   return saved.get<TrainConfig>();
 }
 

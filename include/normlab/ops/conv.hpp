@@ -4,7 +4,9 @@
 // reorders cost microseconds, and a shared layout would force a slow reference kernel).
 // With ConvMode::winograd, the 3x3 layers whose shape is in winograd_pays run oneDNN's
 // Winograd kernels, which take only blocked (nChw16c) activations: those layers copy their
-// input and output gradient into that layout and their output and input gradient back.
+// input and output gradient into that layout and their output and input gradient back. With
+// Precision::bf16 every layer copies its input and output gradient to bf16, reorders the
+// weights to bf16 as it already reorders them to the kernel's layout, and gets f32 results.
 #pragma once
 
 #include "normlab/builder.hpp"
@@ -46,13 +48,12 @@ class ConvOp {
 
   dnnl::engine engine_;
   Tensor in_, out_;
-  // Winograd's blocked copies. The input's copy is read by forward and backward weights, then
-  // backward data writes the input gradient over it; the output's holds forward's result until
-  // it is copied out, then the output gradient.
+  // The activations as the kernels read and write them (see the constructor): where one
+  // differs from the network's own buffer, the layer copies through in_copy_ or out_copy_.
   bool winograd_ = false;
-  dnnl::memory::desc blocked_in_md_, blocked_out_md_;
-  Slot blocked_in_, blocked_out_;
-  Call in_to_blocked_, blocked_to_out_, grad_to_blocked_, blocked_to_in_grad_;
+  dnnl::memory::desc src_md_, dst_md_, diff_src_md_, diff_dst_md_;
+  Slot in_copy_, out_copy_;
+  Call in_to_copy_, copy_to_out_, grad_to_copy_, copy_to_in_grad_;
   Slot weights_;
   Slot standardized_, inverse_std_;  // only with config.standardize
   long out_channels_ = 0, fan_in_ = 0;

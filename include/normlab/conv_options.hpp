@@ -1,0 +1,39 @@
+// How the convolutions compute. Both choices are opt-in, recorded in config.json and fixed for
+// a run; neither is timed or chosen at run time, so a run stays deterministic.
+//  - Mode: oneDNN's direct kernels (the default), or Winograd F(4x4, 3x3) on the 3x3 layers
+//    where it measured faster inside the training step (ConvOp::winograd_pays).
+//  - Precision: f32 (the default), or bf16 convolution inputs (activations, weights, output
+//    gradients) with f32 accumulation and f32 everything else: master weights, their
+//    gradients, the optimizer's state, the norms and the loss.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace normlab {
+
+enum class ConvMode {
+  direct,
+  winograd,             // Winograd where ConvOp::winograd_pays says so, direct elsewhere
+  winograd_everywhere,  // every layer oneDNN's Winograd supports (the benchmarks' comparison)
+};
+
+enum class Precision { f32, bf16 };
+
+struct ConvOptions {
+  ConvMode mode = ConvMode::direct;
+  Precision precision = Precision::f32;
+};
+
+// The choices a user has, as on the command line and in config.json.
+const std::vector<std::string>& conv_mode_names();  // "direct", "winograd"
+const std::vector<std::string>& precision_names();  // "f32", "bf16"
+// Throw Error naming the text when it is not one of the names above.
+ConvMode conv_mode_named(const std::string& name);
+Precision precision_named(const std::string& name);
+
+// Whether this CPU runs bf16 convolutions natively (AVX512_BF16 or AMX). Without it oneDNN
+// emulates bf16, correctly but slower than f32.
+bool cpu_has_native_bf16();
+
+}  // namespace normlab

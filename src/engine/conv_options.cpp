@@ -1,0 +1,36 @@
+#include "normlab/conv_options.hpp"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "normlab/error.hpp"
+
+namespace normlab {
+
+const std::vector<std::string>& conv_mode_names() {
+  static const std::vector<std::string> names = {"direct", "winograd"};
+  return names;
+}
+
+const std::vector<std::string>& precision_names() {
+  static const std::vector<std::string> names = {"f32", "bf16"};
+  return names;
+}
+
+ConvMode conv_mode_named(const std::string& name) {
+  if (name == "direct") return ConvMode::direct;
+  if (name == "winograd") return ConvMode::winograd;
+  throw Error("unknown convolution mode '" + name + "' (choose direct or winograd)");
+}
+
+Precision precision_named(const std::string& name) {
+  if (name == "f32") return Precision::f32;
+  if (name == "bf16") return Precision::bf16;
+  throw Error("unknown precision '" + name + "' (choose f32 or bf16)");
+}
+
+bool cpu_has_native_bf16() {
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+
+}  // namespace normlab
