@@ -2,8 +2,6 @@
 
 #include <cmath>
 
-#include "normlab/error.hpp"
-
 namespace normlab {
 
 using tag = dnnl::memory::format_tag;
