@@ -37,6 +37,9 @@ void add_summary_command(CLI::App& app) {
   cmd->add_option("--precision", *precision, "convolution precision the arena is planned for: f32 or bf16")
       ->check(CLI::IsMember(precision_names()));
   cmd->callback([net, norm, batch, conv, precision] {
+    // Refused before anything is printed, in the words `train` uses (TrainConfig::validate).
+    if (*precision == "bf16" && *conv != "direct")
+      throw Error("--precision bf16 needs direct convolutions (oneDNN has no bf16 Winograd)");
     const NetworkDescription d = describe_network(*net, *norm);
     const std::string rule(64, '-');
     std::printf("%s\n%-22s %-22s %12s %10s\n%s\n", rule.c_str(), "Layer (type)", "Output Shape",
@@ -51,8 +54,6 @@ void add_summary_command(CLI::App& app) {
                 rule.c_str(), with_commas(d.parameters).c_str(),
                 with_commas(d.parameters).c_str(), d.flops / 1e6, d.backward_flops / 1e6,
                 rule.c_str());
-    if (*precision == "bf16" && *conv != "direct")
-      throw Error("--precision bf16 needs direct convolutions (oneDNN has no bf16 Winograd)");
     const auto network =
         make_network(*net, *norm, *batch, 0, {conv_mode_named(*conv), precision_named(*precision)});
     const MemoryPlan& plan = network->arena().plan();
