@@ -111,6 +111,8 @@ expect_error "bf16 with winograd" '--precision bf16 needs direct convolutions' -
   train --precision bf16 --conv winograd --data "$fake" --out "$tmp/o"
 expect_error "summary: bf16 with winograd" '--precision bf16 needs direct convolutions' -- \
   summary --precision bf16 --conv winograd
+expect_error "bf16 with normlab's kernels" '--precision bf16 needs direct convolutions' -- \
+  train --precision bf16 --conv normlab --data "$fake" --out "$tmp/o"
 expect_error "eval --norm instance" '--norm|instance' -- eval --weights "$tmp" --norm instance
 expect_error "summary --net resnet" '--net|resnet' -- summary --net resnet
 for flag in nesterov cutout tta; do

@@ -1,5 +1,7 @@
 // The convolution options. --conv winograd: which layers take Winograd, that a Winograd step
-// computes what the direct one does (to rounding). --precision bf16: that a bf16 step computes
+// computes what the direct one does (to rounding). --conv normlab: which layers take normlab's
+// own kernels, and that its step computes what oneDNN's does, to rounding, with plain and
+// standardised weights. --precision bf16: that a bf16 step computes
 // what the f32 one does to bf16's rounding, with f32 master weights. Both: bit-reproducible at
 // a fixed thread count.
 #include <gtest/gtest.h>
@@ -50,12 +52,13 @@ struct Step {
 };
 
 // `steps` SGD steps on one fixed batch of 8 (the last one's gradients are not applied).
+template <class Net = WinogradNet>
 Step train(ConvOptions conv, int steps, float lr = 0.05f) {
-  Network<WinogradNet> net(8, 0, conv);
+  Network<Net> net(8, 0, conv);
   net.initialise(9);
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-1.f, 1.f);
-  for (long i = 0; i < 8L * WinogradNet::input.size(); ++i) net.input()[i] = u(rng);
+  for (long i = 0; i < 8L * Net::input.size(); ++i) net.input()[i] = u(rng);
   std::vector<int> labels(8);
   for (int& l : labels) l = int(rng() % kClasses);
   for (int s = 0; s < steps; ++s) {
@@ -105,6 +108,68 @@ TEST(Winograd, StepsComputeWhatTheDirectKernelsDoToRounding) {
 TEST(Winograd, IsBitReproducibleWithTwoThreads) {
   omp_set_num_threads(2);
   expect_same_bits(train({ConvMode::winograd_everywhere}, 3), train({ConvMode::winograd_everywhere}, 3));
+}
+
+// ---- normlab's own kernels ------------------------------------------------------------------
+
+template <class Net>
+std::pair<int, int> own_kernel_layers(ConvOptions conv) {
+  Network<Net> net(2, 0, conv);
+  int forward = 0, backward_data = 0;
+  net.for_each_op([&](auto& op) {
+    if constexpr (requires { op.uses_own_forward(); }) {
+      forward += op.uses_own_forward() ? 1 : 0;
+      backward_data += op.uses_own_backward_data() ? 1 : 0;
+    }
+  });
+  return {forward, backward_data};
+}
+
+constexpr ConvOptions kNormlab{ConvMode::normlab};
+
+TEST(NormlabKernels, RunEveryPassTheyTake) {
+  ASSERT_TRUE(normlab_conv_kernels_built()) << "this build has no AVX-512";
+  EXPECT_EQ(own_kernel_layers<SeedNet<BatchNorm>>({}), std::pair(0, 0));
+  EXPECT_EQ(own_kernel_layers<SeedNet<BatchNorm>>(kNormlab), std::pair(8, 6))
+      << "forward: all eight 3x3 layers; backward data: all but C1 (no input gradient) and "
+         "C4 (10 input channels)";
+  // S8Net's top-level 3x3 layers (for_each_op does not enter residual bodies): C1, C2, C4, C7;
+  // C1 has no input gradient.
+  EXPECT_EQ(own_kernel_layers<S8Net<BatchNorm>>(kNormlab), std::pair(4, 3));
+  EXPECT_EQ(own_kernel_layers<SeedNet<BatchNorm>>({ConvMode::normlab, Precision::bf16}),
+            std::pair(0, 0))
+      << "the kernels are f32: bf16 stays with oneDNN";
+}
+
+// A net whose 3x3 convolutions all have input gradients, one of them with standardised weights
+// (the kernels must read the standardised copy, as oneDNN's primitives do).
+using StandardizedNet = Chain<Input<3, 16, 16>, Conv1x1<16>, Conv<32, 3, ConvWeights::standardized>,
+                              BatchNorm, Relu, Conv3x3<16>, Relu, GroupNorm<4>, Conv3x3<32>,
+                              GlobalAvgPool, Conv1x1<kClasses>>;
+
+// Only the order of the sums differs from oneDNN's direct kernels: logits, every gradient,
+// parameters and running statistics agree to float rounding, after one step and after three.
+template <class Net>
+void expect_normlab_equals_direct_to_rounding() {
+  omp_set_num_threads(1);
+  for (const int steps : {1, 3}) {
+    const Step direct = train<Net>({ConvMode::direct}, steps);
+    const Step own = train<Net>(kNormlab, steps);
+    EXPECT_LT(relative_difference(own.logits, direct.logits), 1e-5) << steps;
+    EXPECT_LT(relative_difference(own.gradients, direct.gradients), 1e-4) << steps;
+    EXPECT_LT(relative_difference(own.parameters, direct.parameters), 1e-6) << steps;
+    EXPECT_LT(relative_difference(own.buffers, direct.buffers), 1e-5) << steps;
+  }
+}
+
+TEST(NormlabKernels, StepsComputeWhatOneDnnDoesToRounding) {
+  expect_normlab_equals_direct_to_rounding<WinogradNet>();
+  expect_normlab_equals_direct_to_rounding<StandardizedNet>();
+}
+
+TEST(NormlabKernels, IsBitReproducibleWithTwoThreads) {
+  omp_set_num_threads(2);
+  expect_same_bits(train<StandardizedNet>(kNormlab, 3), train<StandardizedNet>(kNormlab, 3));
 }
 
 // ---- bf16 -------------------------------------------------------------------------------------

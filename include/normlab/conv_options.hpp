@@ -16,6 +16,7 @@ enum class ConvMode {
   direct,
   winograd,             // Winograd where ConvOp::winograd_pays says so, direct elsewhere
   winograd_everywhere,  // every layer oneDNN's Winograd supports (the benchmarks' comparison)
+  normlab,              // normlab's own 3x3 kernels where they take the layer, f32 only
 };
 
 enum class Precision { f32, bf16 };
@@ -26,11 +27,14 @@ struct ConvOptions {
 };
 
 // The choices a user has, as on the command line and in config.json.
-const std::vector<std::string>& conv_mode_names();  // "direct", "winograd"
+const std::vector<std::string>& conv_mode_names();  // "direct", "winograd", "normlab"
 const std::vector<std::string>& precision_names();  // "f32", "bf16"
 // Throw Error naming the text when it is not one of the names above.
 ConvMode conv_mode_named(const std::string& name);
 Precision precision_named(const std::string& name);
+
+// Whether this build has normlab's own convolution kernels (it was compiled for AVX-512).
+bool normlab_conv_kernels_built();
 
 // Whether this CPU runs bf16 convolutions natively (AVX512_BF16 or AMX). Without it oneDNN
 // emulates bf16, correctly but slower than f32.

@@ -23,7 +23,7 @@ struct TrainConfig {
   int threads = 2;
   int batch = 128;
   int norm_batch = 0;  // images per BatchNorm statistics group; 0 = the whole batch
-  std::string conv = "direct";    // a name from conv_mode_names(): "direct" or "winograd"
+  std::string conv = "direct";    // a name from conv_mode_names(): "direct", "winograd", "normlab"
   std::string precision = "f32";  // of the convolutions: a name from precision_names()
   float learning_rate = 0.01f;  // the peak for one-cycle
   float momentum = 0.9f;

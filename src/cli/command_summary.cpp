@@ -32,14 +32,14 @@ void add_summary_command(CLI::App& app) {
   cmd->add_option("--norm", *norm, "normalisation: " + norm_names_text())
       ->check(CLI::IsMember(norm_names()));
   cmd->add_option("--batch-size", *batch, "batch the arena is planned for")->check(CLI::Range(1, 4096));
-  cmd->add_option("--conv", *conv, "convolutions the arena is planned for: direct or winograd")
+  cmd->add_option("--conv", *conv, "convolutions the arena is planned for: direct, winograd or normlab")
       ->check(CLI::IsMember(conv_mode_names()));
   cmd->add_option("--precision", *precision, "convolution precision the arena is planned for: f32 or bf16")
       ->check(CLI::IsMember(precision_names()));
   cmd->callback([net, norm, batch, conv, precision] {
     // Refused before anything is printed, in the words `train` uses (TrainConfig::validate).
     if (*precision == "bf16" && *conv != "direct")
-      throw Error("--precision bf16 needs direct convolutions (oneDNN has no bf16 Winograd)");
+      throw Error("--precision bf16 needs direct convolutions (Winograd and normlab's kernels are f32)");
     const NetworkDescription d = describe_network(*net, *norm);
     const std::string rule(64, '-');
     std::printf("%s\n%-22s %-22s %12s %10s\n%s\n", rule.c_str(), "Layer (type)", "Output Shape",

@@ -49,7 +49,8 @@ const std::vector<Row>& rows() {
        "recorded but without effect for group and layer",
        NORMLAB_FIELD(norm_batch)},
       {"--conv", "conv",
-       "3x3 convolutions: direct, or winograd on the layers where it measured faster",
+       "3x3 convolutions: direct (oneDNN), winograd on the layers where it measured faster, or "
+       "normlab (its own AVX-512 kernels for forward and backward data)",
        NORMLAB_FIELD(conv)},
       {"--precision", "precision",
        "convolutions in f32, or bf16 (f32 accumulation, master weights, optimizer and norms)",

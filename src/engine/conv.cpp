@@ -47,7 +47,8 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
   const dims strides{1, 1}, padding{pad, pad};
   const dims weight_dims{config.out_channels, in.shape.c, config.kernel, config.kernel};
   switch (b.conv_options().mode) {
-    case ConvMode::direct: winograd_ = false; break;
+    case ConvMode::direct:
+    case ConvMode::normlab: winograd_ = false; break;
     case ConvMode::winograd:
       winograd_ = winograd_supported(in.shape, config.out_channels, config.kernel) &&
                   winograd_pays(in.shape, config.out_channels);
@@ -57,6 +58,15 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
       break;
   }
   const bool bf16 = b.conv_options().precision == Precision::bf16;
+  problem_ = {b.batch(), in.shape.h, in.shape.w, in.shape.c, config.out_channels};
+  if (b.conv_options().mode == ConvMode::normlab && !bf16 && config.kernel == 3 &&
+      conv3x3::available()) {
+    own_forward_ = conv3x3::forward_supported(problem_);
+    own_backward_data_ = in.has_grad() && conv3x3::backward_data_supported(problem_);
+    const std::size_t packed_bytes = conv3x3::packed_weights_floats(problem_) * sizeof(float);
+    if (own_forward_) packed_forward_ = b.arena().reserve(Region::saved, packed_bytes);
+    if (own_backward_data_) packed_backward_data_ = b.arena().reserve(Region::saved, packed_bytes);
+  }
   const dt kernel_type = bf16 ? dt::bf16 : dt::f32;
 
   // The activations as the primitives see them: the network's own f32 channels-last buffers,
@@ -136,6 +146,16 @@ void ConvOp::bind(const Arena& arena) {
     standardized_ptr_ = arena.as<float>(standardized_);
     inverse_std_ptr_ = arena.as<float>(inverse_std_);
   }
+  if (own_forward_) {
+    packed_forward_ptr_ = arena.as<float>(packed_forward_);
+    in_ptr_ = arena.as<float>(in_.value);
+    out_ptr_ = arena.as<float>(out_.value);
+  }
+  if (own_backward_data_) {
+    packed_backward_data_ptr_ = arena.as<float>(packed_backward_data_);
+    out_grad_ptr_ = arena.as<float>(out_.grad);
+    in_grad_ptr_ = arena.as<float>(in_.grad);
+  }
   // The memory a primitive reads or writes for a view: the copy if there is one.
   auto view_memory = [&](const WeightsView& view, const dnnl::memory& plain) {
     return view.copy.valid() ? mem(view.md, view.copy) : plain;
@@ -193,6 +213,11 @@ void ConvOp::bind(const Arena& arena) {
 void ConvOp::forward(const dnnl::stream& s, Pass, const StepKey&) const {
   // The optimizer changed the weights since the last step.
   if (standardized_ptr_ != nullptr) standardize_weights();
+  if (own_forward_) {
+    conv3x3::pack_forward_weights(problem_, primitive_weights(), packed_forward_ptr_);
+    conv3x3::forward(problem_, in_ptr_, packed_forward_ptr_, out_ptr_);
+    return;
+  }
   to_fwd_layout_(s);
   in_to_copy_(s);
   forward_(s);
@@ -204,6 +229,11 @@ void ConvOp::backward(const dnnl::stream& s) const {
   backward_weights_(s);
   grad_to_plain_(s);
   if (standardized_ptr_ != nullptr) standardize_gradient();
+  if (own_backward_data_) {
+    conv3x3::pack_backward_data_weights(problem_, primitive_weights(), packed_backward_data_ptr_);
+    conv3x3::backward_data(problem_, out_grad_ptr_, packed_backward_data_ptr_, in_grad_ptr_);
+    return;
+  }
   to_bwd_data_layout_(s);
   backward_data_(s);  // with Winograd, over the input's copy: backward weights has read it
   copy_to_in_grad_(s);

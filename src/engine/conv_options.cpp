@@ -2,12 +2,13 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "normlab/conv3x3_kernels.hpp"
 #include "normlab/error.hpp"
 
 namespace normlab {
 
 const std::vector<std::string>& conv_mode_names() {
-  static const std::vector<std::string> names = {"direct", "winograd"};
+  static const std::vector<std::string> names = {"direct", "winograd", "normlab"};
   return names;
 }
 
@@ -19,7 +20,8 @@ const std::vector<std::string>& precision_names() {
 ConvMode conv_mode_named(const std::string& name) {
   if (name == "direct") return ConvMode::direct;
   if (name == "winograd") return ConvMode::winograd;
-  throw Error("unknown convolution mode '" + name + "' (choose direct or winograd)");
+  if (name == "normlab") return ConvMode::normlab;
+  throw Error("unknown convolution mode '" + name + "' (choose direct, winograd or normlab)");
 }
 
 Precision precision_named(const std::string& name) {
@@ -27,6 +29,8 @@ Precision precision_named(const std::string& name) {
   if (name == "bf16") return Precision::bf16;
   throw Error("unknown precision '" + name + "' (choose f32 or bf16)");
 }
+
+bool normlab_conv_kernels_built() { return conv3x3::available(); }
 
 bool cpu_has_native_bf16() {
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();

@@ -29,13 +29,16 @@ void TrainConfig::validate() const {
                             std::to_string(norm_batch));
   const auto& convs = conv_mode_names();
   require(std::find(convs.begin(), convs.end(), conv) != convs.end(), "conv",
-          "must be direct or winograd, not '" + conv + "'");
+          "must be direct, winograd or normlab, not '" + conv + "'");
+  require(conv != "normlab" || normlab_conv_kernels_built(), "conv",
+          "normlab needs a build for a CPU with AVX-512 (this one has -march=" NORMLAB_MARCH ")");
   const auto& precisions = precision_names();
   require(std::find(precisions.begin(), precisions.end(), precision) != precisions.end(),
           "precision", "must be f32 or bf16, not '" + precision + "'");
-  // oneDNN has no bf16 Winograd.
+  // oneDNN has no bf16 Winograd, and normlab's own kernels are f32.
   require(precision == "f32" || conv == "direct", "precision",
-          "bf16 needs direct convolutions (oneDNN has no bf16 Winograd), not --conv " + conv);
+          "bf16 needs direct convolutions (Winograd and normlab's kernels are f32), not --conv " +
+              conv);
   require(learning_rate > 0 && learning_rate <= 10, "learning_rate", "must be in (0, 10]");
   require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1)");
   require(!nesterov || momentum > 0, "nesterov", "needs a momentum above 0");

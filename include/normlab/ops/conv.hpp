@@ -7,9 +7,13 @@
 // input and output gradient into that layout and their output and input gradient back. With
 // Precision::bf16 every layer copies its input and output gradient to bf16, reorders the
 // weights to bf16 as it already reorders them to the kernel's layout, and gets f32 results.
+// With ConvMode::normlab, the forward and backward-data passes of the 3x3 layers that
+// normlab's own kernels take (conv3x3_kernels.hpp) run those, on the network's own buffers,
+// from weights repacked each step; the weight gradient stays oneDNN's.
 #pragma once
 
 #include "normlab/builder.hpp"
+#include "normlab/conv3x3_kernels.hpp"
 
 namespace normlab {
 
@@ -34,6 +38,9 @@ class ConvOp {
   ConvOp(Builder& b, const Tensor& in, Config config);
   const Tensor& output() const { return out_; }
   bool uses_winograd() const { return winograd_; }
+  // Whether normlab's own kernels run this layer's forward / backward-data pass.
+  bool uses_own_forward() const { return own_forward_; }
+  bool uses_own_backward_data() const { return own_backward_data_; }
   void bind(const Arena& arena);
   void forward(const dnnl::stream& s, Pass, const StepKey&) const;
   void backward(const dnnl::stream& s) const;
@@ -53,6 +60,16 @@ class ConvOp {
   bool winograd_ = false;
   dnnl::memory::desc src_md_, dst_md_, diff_src_md_, diff_dst_md_;
   Slot in_copy_, out_copy_;
+  // normlab's own kernels: the problem, the repacked weights, and the buffers they work on.
+  bool own_forward_ = false, own_backward_data_ = false;
+  conv3x3::Problem problem_{};
+  Slot packed_forward_, packed_backward_data_;
+  float* packed_forward_ptr_ = nullptr;
+  float* packed_backward_data_ptr_ = nullptr;
+  const float* in_ptr_ = nullptr;
+  float* out_ptr_ = nullptr;
+  const float* out_grad_ptr_ = nullptr;
+  float* in_grad_ptr_ = nullptr;
   Call in_to_copy_, copy_to_out_, grad_to_copy_, copy_to_in_grad_;
   Slot weights_;
   Slot standardized_, inverse_std_;  // only with config.standardize
@@ -61,6 +78,10 @@ class ConvOp {
   float* weight_grads_ptr_ = nullptr;
   float* standardized_ptr_ = nullptr;
   float* inverse_std_ptr_ = nullptr;
+  // The weights the kernels read: the standardised copy when there is one.
+  const float* primitive_weights() const {
+    return standardized_ptr_ != nullptr ? standardized_ptr_ : weights_ptr_;
+  }
   void standardize_weights() const;
   void standardize_gradient() const;
   dnnl::memory::desc plain_md_;
