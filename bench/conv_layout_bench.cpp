@@ -13,10 +13,15 @@
 // A bf16 kernel named "avx512_core" rather than "avx512_core_bf16" emulates bf16 on a CPU
 // without AVX512_BF16 and is slower than f32.
 //   conv_kernels/<in>to<out>@<size>/<f32-direct|f32-winograd|bf16-direct>/<pass>
+// And normlab's own kernels (--conv normlab; forward and backward data, its weight gradient is
+// oneDNN's), on the same problems and on the 3- and 10-channel ones (C1, C4):
+//   conv_kernels/<in>to<out>@<size>/f32-normlab/<forward|backward_data>
 // Each row's label is the kernel oneDNN picked. FLOPs are direct convolution's in every row.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <memory>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -26,6 +31,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "machine_peak.hpp"
+#include "normlab/conv3x3_kernels.hpp"
 
 namespace normlab {
 namespace {
@@ -42,6 +48,15 @@ struct Kernel {
   dt low;  // the data type of the activations, weights and output gradient the kernel reads
 };
 
+// Deterministic, unit-scale values (they do not change the speed; no denormals).
+float fill_value(std::size_t i) { return float(int((i * 2654435761u) >> 9 & 1023) - 512) / 512.f; }
+
+void report(benchmark::State& state, double seconds, int in, int out, int size) {
+  const double flops = 2.0 * kBatch * out * size * size * in * 9 * double(state.iterations());
+  state.counters["GFLOP/s"] = flops / seconds / 1e9;
+  state.counters["%peak"] = 100 * flops / seconds / peak_flops();
+}
+
 void time_conv(benchmark::State& state, int in, int out, int size, Kernel k, ConvPass pass) {
   const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
@@ -55,14 +70,13 @@ void time_conv(benchmark::State& state, int in, int out, int size, Kernel k, Con
   const dnnl::convolution_forward::primitive_desc fwd(
       {dnnl::prop_kind::forward_training, k.algorithm, src_md, any_weights, dst_md, strides,
        padding, padding}, engine);
-  // Deterministic, unit-scale inputs (the values do not change the speed; no denormals),
-  // written as f32 and converted where the kernel reads bf16.
+  // The values written as f32 and converted where the kernel reads bf16.
   auto filled = [&](const dnnl::memory::desc& md) {
     const dnnl::memory::desc f32_md(md.dims(), dt::f32, tag::abcd);
     dnnl::memory values(f32_md, engine), m(md, engine);
     float* p = static_cast<float*>(values.get_data_handle());
     for (std::size_t i = 0; i < f32_md.get_size() / sizeof(float); ++i)
-      p[i] = float(int((i * 2654435761u) >> 9 & 1023) - 512) / 512.f;
+      p[i] = fill_value(i);
     dnnl::reorder(values, m).execute(stream, values, m);
     stream.wait();
     return m;
@@ -105,11 +119,48 @@ void time_conv(benchmark::State& state, int in, int out, int size, Kernel k, Con
     primitive.execute(stream, args);
     stream.wait();
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double flops = 2.0 * kBatch * out * size * size * in * 9 * double(state.iterations());
-  state.counters["GFLOP/s"] = flops / seconds / 1e9;
-  state.counters["%peak"] = 100 * flops / seconds / peak_flops();
+  report(state, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+         in, out, size);
   state.SetLabel(kernel);
+}
+
+// normlab's own kernels on the same problem, channels-last f32 buffers (64-byte aligned, as
+// the arena's are).
+void time_own_conv(benchmark::State& state, int in, int out, int size, ConvPass pass) {
+  const conv3x3::Problem p{kBatch, size, size, in, out};
+  if (!(pass == ConvPass::forward ? conv3x3::forward_supported(p)
+                                  : conv3x3::backward_data_supported(p))) {
+    state.SkipWithError("not a problem normlab's kernels take");
+    return;
+  }
+  auto buffer = [](std::size_t floats) {
+    std::unique_ptr<float[], decltype(&std::free)> b(
+        static_cast<float*>(std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64)),
+        &std::free);
+    for (std::size_t i = 0; i < floats; ++i) b[i] = fill_value(i);
+    return b;
+  };
+  const std::size_t in_floats = std::size_t(kBatch) * size * size * in;
+  const std::size_t out_floats = std::size_t(kBatch) * size * size * out;
+  auto weights = buffer(conv3x3::packed_weights_floats(p));
+  auto packed = buffer(conv3x3::packed_weights_floats(p));
+  auto src = buffer(pass == ConvPass::forward ? in_floats : out_floats);
+  auto dst = buffer(pass == ConvPass::forward ? out_floats : in_floats);
+  auto run = [&] {
+    if (pass == ConvPass::forward) {
+      conv3x3::pack_forward_weights(p, weights.get(), packed.get());
+      conv3x3::forward(p, src.get(), packed.get(), dst.get());
+    } else {
+      conv3x3::pack_backward_data_weights(p, weights.get(), packed.get());
+      conv3x3::backward_data(p, src.get(), packed.get(), dst.get());
+    }
+  };
+  run();  // warm-up
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) run();
+  report(state, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+         in, out, size);
+  state.SetLabel("normlab:avx512");
 }
 
 void register_conv(const std::string& name, int in, int out, int size, Kernel k) {
@@ -138,6 +189,9 @@ const bool kRegistered = [] {
   struct Problem {
     int in, out, size;
   };
+  for (const Problem p : {Problem{3, 16, 32}, {10, 16, 16}})
+    register_conv(fmt::format("conv_kernels/{}to{}@{}/f32-direct", p.in, p.out, p.size), p.in,
+                  p.out, p.size, {tag::nhwc, direct, dt::f32});
   for (const Problem p : {Problem{16, 16, 32}, {16, 16, 16}, {16, 32, 16}, {16, 32, 8}, {32, 32, 8}})
     for (const auto& [kernel, kernel_name] :
          {std::pair{Kernel{tag::nhwc, direct, dt::f32}, "f32-direct"},
@@ -145,6 +199,18 @@ const bool kRegistered = [] {
           std::pair{Kernel{tag::nhwc, direct, dt::bf16}, "bf16-direct"}})
       register_conv(fmt::format("conv_kernels/{}to{}@{}/{}", p.in, p.out, p.size, kernel_name),
                     p.in, p.out, p.size, kernel);
+  if (conv3x3::available())
+    for (const Problem p : {Problem{3, 16, 32}, {10, 16, 16}, {16, 16, 32}, {16, 16, 16},
+                            {16, 32, 16}, {16, 32, 8}, {32, 32, 8}})
+      for (const auto& [pass, pass_name] : {std::pair{ConvPass::forward, "forward"},
+                                            std::pair{ConvPass::backward_data, "backward_data"}}) {
+        if (pass == ConvPass::backward_data && p.in % 16 != 0) continue;  // C1, C4: not taken
+        benchmark::RegisterBenchmark(
+            fmt::format("conv_kernels/{}to{}@{}/f32-normlab/{}", p.in, p.out, p.size, pass_name).c_str(),
+            [p, pass](benchmark::State& s) { time_own_conv(s, p.in, p.out, p.size, pass); })
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime();
+      }
   return true;
 }();
 

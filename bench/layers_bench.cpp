@@ -202,6 +202,11 @@ void register_network(std::string_view net_name, std::string_view norm_name) {
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
   benchmark::RegisterBenchmark(
+      fmt::format("{}/{}-normlab/train_step", net_name, norm_name).c_str(),
+      [](benchmark::State& s) { time_train_step<Net>(s, 0, kBatch, {ConvMode::normlab}); })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark(
       fmt::format("{}/{}-bf16/train_step", net_name, norm_name).c_str(),
       [](benchmark::State& s) {
         time_train_step<Net>(s, 0, kBatch, {ConvMode::direct, Precision::bf16});
@@ -210,11 +215,14 @@ void register_network(std::string_view net_name, std::string_view norm_name) {
       ->UseRealTime();
 }
 
-// The measurement behind ConvOp::winograd_pays: each 3x3 layer with Winograd wherever oneDNN
-// takes it, against the same layer direct in "<net>/batch/"; and the whole step that way.
+// Each 3x3 layer in another convolution mode, against the same layer direct in
+// "<net>/batch/". With Winograd wherever oneDNN takes it ("batch-winograd-everywhere", also the
+// whole step), the measurement behind ConvOp::winograd_pays; with normlab's own kernels
+// ("batch-normlab", whose step is "<net>/batch-normlab/train_step" of register_network).
 template <class Net>
-void register_winograd_everywhere(std::string_view net_name) {
-  const std::string prefix = fmt::format("{}/batch-winograd-everywhere/", net_name);
+void register_conv_mode_layers(std::string_view net_name, std::string_view mode_name,
+                               ConvOptions conv) {
+  const std::string prefix = fmt::format("{}/batch-{}/", net_name, mode_name);
   for (int i = 0; i < Net::depth; ++i) {
     const std::string_view kind = Net::layers[i].kind;
     if (!kind.ends_with("Conv3x3") && kind != "Residual") continue;  // a Residual holds 3x3s
@@ -222,17 +230,16 @@ void register_winograd_everywhere(std::string_view net_name) {
     for (const bool backward : {false, true})
       benchmark::RegisterBenchmark(
           (layer + (backward ? "backward" : "forward")).c_str(),
-          [i, backward](benchmark::State& s) {
-            time_layer<Net>(s, i, backward, {ConvMode::winograd_everywhere});
-          })
+          [i, backward, conv](benchmark::State& s) { time_layer<Net>(s, i, backward, conv); })
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
   }
-  benchmark::RegisterBenchmark((prefix + "train_step").c_str(), [](benchmark::State& s) {
-    time_train_step<Net>(s, 0, kBatch, {ConvMode::winograd_everywhere});
-  })
-      ->Unit(benchmark::kMillisecond)
-      ->UseRealTime();
+  if (conv.mode == ConvMode::winograd_everywhere)
+    benchmark::RegisterBenchmark((prefix + "train_step").c_str(), [conv](benchmark::State& s) {
+      time_train_step<Net>(s, 0, kBatch, conv);
+    })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
 }
 
 // Every network with every norm, from the tables in models.hpp; their layers come from the
@@ -241,8 +248,11 @@ const bool kRegistered = [] {
   for_each_network([]<class Net>(std::string_view net, std::string_view norm) {
     register_network<Net>(std::string(net), std::string(norm));
   });
-  register_winograd_everywhere<SeedNet<BatchNorm>>("seed");
-  register_winograd_everywhere<S8Net<BatchNorm>>("s8");
+  for (const auto& [mode_name, mode] : {std::pair{"winograd-everywhere", ConvMode::winograd_everywhere},
+                                        std::pair{"normlab", ConvMode::normlab}}) {
+    register_conv_mode_layers<SeedNet<BatchNorm>>("seed", mode_name, {mode});
+    register_conv_mode_layers<S8Net<BatchNorm>>("s8", mode_name, {mode});
+  }
   // Small batches: images/s of a training step at batch 2, 8 and 32, against train_step's 128.
   for (const int batch : {2, 8, 32})
     benchmark::RegisterBenchmark(fmt::format("seed/batch-b{}/train_step", batch).c_str(),
