@@ -2,8 +2,9 @@
 # `normlab sweep` on this machine: the grid's points and names (GroupNorm and LayerNorm once
 # for every norm batch), a sweep killed with -9 mid-run and rerun (its runs checkpoint on the
 # parent's death and resume), a second sweep on the same directory at the same time (no point
-# trained twice), the weights equal to each point trained alone, and the report (table, figure,
-# a diverged point listed and not averaged). Generated data: needs no real CIFAR-10.
+# trained twice), SIGTERM to the sweep stopping its points at once, the weights equal to each
+# point trained alone, and the report (table, figure, a diverged point listed and not
+# averaged). Generated data: needs no real CIFAR-10.
 # Usage: sweep_local_test.sh NORMLAB_BINARY
 set -uo pipefail
 
@@ -83,6 +84,21 @@ stopped=$(grep -l 'stopped at epoch' "$tmp"/s/logs/*.log 2>/dev/null | wc -l)
 [ "$left" -eq 0 ] && [ "$stopped" -ge 1 ] &&
   ok "kill -9 of the sweep: its $stopped running point(s) checkpointed and stopped, no process left" ||
   bad "after kill -9 of the sweep: $left processes left, $stopped points stopped"
+
+# --- SIGTERM to the sweep (kill, scancel): the running points checkpoint and stop at once ---------
+"$normlab" sweep grid.toml --out "$tmp/t" --data "$data" --jobs 2 >"$tmp/t.out" 2>&1 &
+sweep=$!; pids+=("$sweep")
+waited=0
+until grep -qs 'seed/' "$tmp"/t/logs/*.log 2>/dev/null || [ "$waited" -ge 600 ]; do sleep 0.1; waited=$((waited + 1)); done
+kill -TERM "$sweep"
+rc=0; wait "$sweep" || rc=$?
+left=$(pgrep -fc "$tmp/normlab sweep" || true)
+if [ "$rc" -eq 130 ] && [ "$left" -eq 0 ] && grep -q 'stopped (resumable)' "$tmp/t.out" &&
+   ! grep -q ': finished' "$tmp/t.out"; then
+  ok "SIGTERM to the sweep: its running points stopped at once, resumable (exit 130)"
+else
+  bad "SIGTERM to the sweep: exit $rc, $left processes left"; cat "$tmp/t.out"
+fi
 
 # A second sweep on the same directory while the first one continues: never the same point twice.
 "$normlab" sweep grid.toml --out "$tmp/s" --data "$data" --jobs 2 >"$tmp/s2.out" 2>&1 &

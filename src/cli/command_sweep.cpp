@@ -150,8 +150,14 @@ int run_locally(const SweepArgs& a, const SweepPlan& plan) {
   }
   std::fprintf(stderr, "normlab: sweep %s: %zu points, %zu to run, %d at a time (%d threads each), in %s\n",
                plan.name.c_str(), plan.points.size(), queue.size(), jobs, threads, plan.dir.c_str());
-  std::signal(SIGINT, on_sweep_signal);
-  std::signal(SIGTERM, on_sweep_signal);
+  // Without SA_RESTART, so that the signal interrupts waitpid below and reaches the running
+  // points now (std::signal restarts it: the sweep waited for a point to finish first).
+  struct sigaction stop {};
+  stop.sa_handler = on_sweep_signal;
+  sigemptyset(&stop.sa_mask);
+  stop.sa_flags = 0;
+  ::sigaction(SIGINT, &stop, nullptr);
+  ::sigaction(SIGTERM, &stop, nullptr);
   std::map<pid_t, int> running;
   std::size_t next = 0, done = 0;
   int worst = kExitOk;
