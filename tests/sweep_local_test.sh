@@ -139,6 +139,18 @@ else
   bad "report.md"; cat "$tmp/s/report.md" 2>/dev/null | head -20
 fi
 
+# Read with another epoch count (a 5-epoch study under the 20-epoch file), the runs are listed
+# with both counts and never averaged.
+"$normlab" sweep grid.toml --set epochs=4 --out "$tmp/s" --report >/dev/null 2>&1
+"$normlab" sweep grid.toml --set epochs=4 --out "$tmp/s" --list >"$tmp/list4" 2>&1
+if grep -q '^| seed | BatchNorm | 32 | 4 | 0.01 | 0 of 2 |' "$tmp/s/report.md" &&
+   grep -q 'seed-batch-b32-nb4-lr0.01-s1: 3 epochs, the sweep asks 4' "$tmp/s/report.md" &&
+   grep -q '^0 seed-batch-b32-nb4-lr0.01-s1 finished (3 epochs, the sweep asks 4)$' "$tmp/list4"; then
+  ok "runs of 3 epochs under a 4-epoch sweep: listed with both counts, not averaged"
+else
+  bad "report or list with another epoch count"; head -20 "$tmp/s/report.md"; head -3 "$tmp/list4"
+fi
+
 # Points that differ in another option (here --conv) are separate rows, never averaged together.
 rc=0; "$normlab" sweep --set net=seed --set epochs=1 --set limit=256 --set holdout=64 --set batch-size=32 \
   --set threads=1 --grid conv=direct,winograd --grid seed=1,2 --out "$tmp/conv" --data "$data" \

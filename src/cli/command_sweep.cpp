@@ -78,6 +78,15 @@ RunStatus effective_status(const SweepPoint& point) {
   return status;
 }
 
+// A finished run trained for another number of epochs than the sweep asks (a 5-epoch study
+// read with the 20-epoch file, or the other way round): "" when they agree.
+std::string epochs_differ(const SweepPoint& point, RunStatus status) {
+  if (status != RunStatus::finished) return "";
+  const int trained = read_run_config(point.config.out_dir).epochs;
+  if (trained == point.config.epochs) return "";
+  return fmt::format("{} epochs, the sweep asks {}", trained, point.config.epochs);
+}
+
 int run_point(const SweepPlan& plan, int index) {
   if (index < 0 || index >= int(plan.points.size()))
     fail("--point " + std::to_string(index),
@@ -260,7 +269,9 @@ void write_report(const SweepPlan& plan) {
                          {}, {}, {}, {}});
       }
       SweepCell& cell = cells[cell_of[key]];
-      if (status == RunStatus::finished) {
+      if (const std::string differ = epochs_differ(p, status); !differ.empty()) {
+        cell.not_averaged.push_back(p.name + ": " + differ);
+      } else if (status == RunStatus::finished) {
         cell.final_accuracy.push_back(summary.value("final_test_accuracy", 0.0));
         cell.seconds_per_epoch.push_back(summary.value("seconds_per_epoch", 0.0));
         const auto acc = last_epochs_accuracy(dir);
@@ -441,7 +452,9 @@ void add_sweep_command(CLI::App& app) {
       for (std::size_t i = 0; i < plan.points.size(); ++i) {
         const RunStatus s = read_run_status(plan.points[i].config.out_dir);
         static const char* names[] = {"not started", "unfinished", "finished", "diverged"};
-        std::printf("%zu %s %s\n", i, plan.points[i].name.c_str(), names[int(s)]);
+        const std::string differ = epochs_differ(plan.points[i], s);
+        std::printf("%zu %s %s%s\n", i, plan.points[i].name.c_str(), names[int(s)],
+                    differ.empty() ? "" : (" (" + differ + ")").c_str());
       }
     } else if (a->report) {
       write_report(plan);
