@@ -4,13 +4,19 @@
 // standardised weights. --precision bf16: that a bf16 step computes
 // what the f32 one does to bf16's rounding, with f32 master weights. Both: bit-reproducible at
 // a fixed thread count.
+// Each of the three needs what this CPU or build may lack, and skips naming it: oneDNN 2.6 has
+// Winograd and bf16 convolutions for AVX-512 CPUs only, and normlab's kernels exist in a build
+// for AVX-512 (-march).
 #include <gtest/gtest.h>
 
 #include <omp.h>
 
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "normlab/loss.hpp"
@@ -22,6 +28,25 @@ namespace normlab {
 namespace {
 
 constexpr int kClasses = 10;
+
+// oneDNN's ISA values are nested bit masks: each holds the bits of every ISA it extends.
+bool cpu_isa_includes(dnnl::cpu_isa isa) {
+  const auto have = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  return (have & static_cast<unsigned>(isa)) == static_cast<unsigned>(isa);
+}
+
+// oneDNN 2.6 implements Winograd and bf16 convolutions (native or emulated) with AVX-512 only.
+bool onednn_has_avx512_convolutions() { return cpu_isa_includes(dnnl::cpu_isa::avx512_core); }
+
+#define SKIP_UNLESS_ONEDNN_HAS(what)                                                        \
+  if (!onednn_has_avx512_convolutions())                                                   \
+  GTEST_SKIP() << "oneDNN 2.6 has " what " convolutions for AVX-512 (avx512_core) CPUs only, " \
+                  "which this one is not"
+
+#define SKIP_UNLESS_NORMLAB_KERNELS_BUILT()                                                 \
+  if (!normlab_conv_kernels_built())                                                       \
+  GTEST_SKIP() << "this build has no AVX-512 (-march=" NORMLAB_MARCH                       \
+                  "), so none of normlab's own kernels: --conv normlab is refused"
 
 // Every convolution Winograd could take (16 and 32 channels, 3x3), each with an input gradient.
 using WinogradNet = Chain<Input<3, 8, 8>, Conv1x1<16>, Conv3x3<32>, Relu, BatchNorm,
@@ -39,6 +64,7 @@ int winograd_layers(ConvMode mode) {
 }
 
 TEST(Winograd, SeedNetTakesItOnlyWhereTheTableSaysItPays) {
+  SKIP_UNLESS_ONEDNN_HAS("Winograd");
   EXPECT_EQ(winograd_layers<SeedNet<BatchNorm>>(ConvMode::direct), 0);
   // C8 and C9, the 32 -> 32 convolutions at 8x8.
   EXPECT_EQ(winograd_layers<SeedNet<BatchNorm>>(ConvMode::winograd), 2);
@@ -92,6 +118,7 @@ double relative_difference(const std::vector<float>& a, const std::vector<float>
 // too) and the running statistics agree with the direct kernels to float rounding, after three
 // steps as after one.
 TEST(Winograd, StepsComputeWhatTheDirectKernelsDoToRounding) {
+  SKIP_UNLESS_ONEDNN_HAS("Winograd");
   omp_set_num_threads(1);
   for (const int steps : {1, 3}) {
     const Step direct = train({ConvMode::direct}, steps);
@@ -106,6 +133,7 @@ TEST(Winograd, StepsComputeWhatTheDirectKernelsDoToRounding) {
 }
 
 TEST(Winograd, IsBitReproducibleWithTwoThreads) {
+  SKIP_UNLESS_ONEDNN_HAS("Winograd");
   omp_set_num_threads(2);
   expect_same_bits(train({ConvMode::winograd_everywhere}, 3), train({ConvMode::winograd_everywhere}, 3));
 }
@@ -127,8 +155,16 @@ std::pair<int, int> own_kernel_layers(ConvOptions conv) {
 
 constexpr ConvOptions kNormlab{ConvMode::normlab};
 
+// A build for this very CPU (-march=native) on an AVX-512 CPU must have the kernels, so the
+// tests below skip only where they cannot run.
+TEST(NormlabKernels, AreBuiltForAnAvx512Cpu) {
+  if (std::string_view(NORMLAB_MARCH) != "native" || !__builtin_cpu_supports("avx512f"))
+    GTEST_SKIP() << "not a -march=native build on an AVX-512 CPU (-march=" NORMLAB_MARCH ")";
+  EXPECT_TRUE(normlab_conv_kernels_built()) << "-march=native on an AVX-512 CPU, yet no kernels";
+}
+
 TEST(NormlabKernels, RunEveryPassTheyTake) {
-  ASSERT_TRUE(normlab_conv_kernels_built()) << "this build has no AVX-512";
+  SKIP_UNLESS_NORMLAB_KERNELS_BUILT();
   EXPECT_EQ(own_kernel_layers<SeedNet<BatchNorm>>({}), std::pair(0, 0));
   EXPECT_EQ(own_kernel_layers<SeedNet<BatchNorm>>(kNormlab), std::pair(8, 6))
       << "forward: all eight 3x3 layers; backward data: all but C1 (no input gradient) and "
@@ -162,12 +198,15 @@ void expect_normlab_equals_direct_to_rounding() {
   }
 }
 
+// (Without the kernels --conv normlab would compare oneDNN with itself: it skips.)
 TEST(NormlabKernels, StepsComputeWhatOneDnnDoesToRounding) {
+  SKIP_UNLESS_NORMLAB_KERNELS_BUILT();
   expect_normlab_equals_direct_to_rounding<WinogradNet>();
   expect_normlab_equals_direct_to_rounding<StandardizedNet>();
 }
 
 TEST(NormlabKernels, IsBitReproducibleWithTwoThreads) {
+  SKIP_UNLESS_NORMLAB_KERNELS_BUILT();
   omp_set_num_threads(2);
   expect_same_bits(train<StandardizedNet>(kNormlab, 3), train<StandardizedNet>(kNormlab, 3));
 }
@@ -181,6 +220,7 @@ constexpr ConvOptions kBf16{ConvMode::direct, Precision::bf16};
 // (Measured here: logits 1.0-1.2 %, gradients 4-6.5 % through two norms at batch 8,
 // parameters 0.03 % after two updates; a missing or misplaced copy gives 30 % and more.)
 TEST(Bf16, StepsComputeWhatF32DoesToBf16Rounding) {
+  SKIP_UNLESS_ONEDNN_HAS("bf16");
   omp_set_num_threads(1);
   for (const int steps : {1, 3}) {
     const Step f32 = train({}, steps);
@@ -196,6 +236,7 @@ TEST(Bf16, StepsComputeWhatF32DoesToBf16Rounding) {
 // The master weights are f32: an update far below bf16's resolution (2^-8 relative) still moves
 // them, and by what f32 arithmetic says.
 TEST(Bf16, MasterWeightsAreF32) {
+  SKIP_UNLESS_ONEDNN_HAS("bf16");
   omp_set_num_threads(1);
   const Step start = train(kBf16, 1);
   const Step moved = train(kBf16, 2, 1e-6f);
@@ -206,6 +247,7 @@ TEST(Bf16, MasterWeightsAreF32) {
 }
 
 TEST(Bf16, IsBitReproducibleWithTwoThreads) {
+  SKIP_UNLESS_ONEDNN_HAS("bf16");
   omp_set_num_threads(2);
   expect_same_bits(train(kBf16, 3), train(kBf16, 3));
 }
