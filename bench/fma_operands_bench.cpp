@@ -7,7 +7,7 @@
 //   fma_operands/broadcast_per_3      a value broadcast once into a register feeds three FMAs
 //                                     (three taps), as conv3x3_kernels.cpp does
 //   fma_operands/vector_load_each     one factor a full vector loaded for every FMA
-// On the Ice Lake host of stop 18 the memory-fed FMAs ran at about half the rate of the others.
+// On an Ice Lake host the memory-fed FMAs ran at about half the rate of the others.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
