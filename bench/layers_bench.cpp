@@ -12,6 +12,7 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -53,6 +54,7 @@ struct LiveNetwork {
   ConvOptions conv = {};
   std::unique_ptr<NetworkBase> net;
   std::vector<int> labels;
+  std::vector<float> parameters, buffers;  // as built, for time_layer to restore
 };
 LiveNetwork& live() {
   static LiveNetwork l;
@@ -81,6 +83,8 @@ Network<Net>& network(int norm_batch = 0, int batch = kBatch, ConvOptions conv =
                           net->logits_grad(), nullptr);
     net->backward();
     dnnl::stream(net->stream()).wait();
+    l.parameters.assign(net->parameters().begin(), net->parameters().end());
+    l.buffers.assign(net->buffers().begin(), net->buffers().end());
     l.net = std::move(net);
     l.type = &typeid(Net);
     l.norm_batch = norm_batch;
@@ -115,24 +119,49 @@ void set_rates(benchmark::State& state, double seconds, double flops_per_image, 
   }
 }
 
+// Deterministic values of about `scale` in magnitude, all normal floats.
+void fill_fresh(float* p, long n, float scale) {
+  for (long i = 0; i < n; ++i)
+    p[i] = scale * float(int((i * 2654435761u) >> 7 & 1023) - 512 + 0.5f) / 256.f;
+}
+
 template <class Net>
 void time_layer(benchmark::State& state, int index, bool backward,
                 ConvOptions conv = {}) {
   Network<Net>& net = network<Net>(0, kBatch, conv);
   dnnl::stream s = net.stream();  // a handle: copies share the stream
-  std::function<void()> run;
+  std::function<void()> run_forward, run_backward;
+  const Tensor* in = nullptr;  // the layer's input: the previous layer's output
+  const Tensor* out = nullptr;
+  const Tensor* previous = nullptr;
   int k = 0;
   net.for_each_op([&](auto& op) {
-    if (k++ != index) return;
-    if (backward)
-      run = [&op, &s] { op.backward(s); };
-    else
-      run = [&op, &s] { op.forward(s, Pass::train, StepKey{}); };
+    if (k++ == index) {
+      in = previous;
+      out = &op.output();
+      run_forward = [&op, &s] { op.forward(s, Pass::train, StepKey{}); };
+      run_backward = [&op, &s] { op.backward(s); };
+    }
+    previous = &op.output();
   });
-  if (!run) {
+  if (!out) {
     state.SkipWithError("layer index past the network's ops");
     return;
   }
+  const Arena& arena = net.arena();
+  auto floats = [](const Tensor& t) { return long(t.md.get_size() / sizeof(float)); };
+  // Earlier rows leave their values in the arena, whose gradient buffers layers share: repeated
+  // dropout grows values towards infinity and gradients shrink towards subnormal floats, which
+  // can make a kernel many times slower (a microcode assist per operation on Intel CPUs). So
+  // every buffer the layer reads gets fresh values here, outside the timed loop: the row times
+  // its layer alone, whatever ran before.
+  std::copy(live().parameters.begin(), live().parameters.end(), net.parameters().begin());
+  std::copy(live().buffers.begin(), live().buffers.end(), net.buffers().begin());
+  if (in) fill_fresh(arena.as<float>(in->value), floats(*in), 1.f);  // else the network's input
+  run_forward();  // what backward reads from its forward (statistics, masks) matches the input
+  s.wait();
+  if (out->has_grad()) fill_fresh(arena.as<float>(out->grad), floats(*out), 1e-3f);
+  const std::function<void()>& run = backward ? run_backward : run_forward;
   run();  // warm caches and lazily created scratch
   s.wait();
   const WallClock clock;
