@@ -139,28 +139,64 @@ else
   bad "report.md"; cat "$tmp/s/report.md" 2>/dev/null | head -20
 fi
 
-# Read with another epoch count (a 5-epoch study under the 20-epoch file), the runs are listed
-# with both counts and never averaged.
+# Read with another epoch count (a 3-epoch study under a 4-epoch file), the runs are listed
+# as finished short of it and never averaged.
 "$normlab" sweep grid.toml --set epochs=4 --out "$tmp/s" --report >/dev/null 2>&1
 "$normlab" sweep grid.toml --set epochs=4 --out "$tmp/s" --list >"$tmp/list4" 2>&1
 if grep -q '^| seed | BatchNorm | 32 | 4 | 0.01 | 0 of 2 |' "$tmp/s/report.md" &&
-   grep -q 'seed-batch-b32-nb4-lr0.01-s1: 3 epochs, the sweep asks 4' "$tmp/s/report.md" &&
-   grep -q '^0 seed-batch-b32-nb4-lr0.01-s1 finished (3 epochs, the sweep asks 4)$' "$tmp/list4"; then
-  ok "runs of 3 epochs under a 4-epoch sweep: listed with both counts, not averaged"
+   grep -q 'seed-batch-b32-nb4-lr0.01-s1: finished 3 of 4 epochs' "$tmp/s/report.md" &&
+   grep -q '^0 seed-batch-b32-nb4-lr0.01-s1 finished 3 of 4 epochs$' "$tmp/list4"; then
+  ok "runs of 3 epochs under a 4-epoch sweep: listed as finished 3 of 4 epochs, not averaged"
 else
   bad "report or list with another epoch count"; head -20 "$tmp/s/report.md"; head -3 "$tmp/list4"
 fi
+"$normlab" sweep grid.toml --out "$tmp/s" --report >/dev/null 2>&1  # back to the file's report
 
-# Points that differ in another option (here --conv) are separate rows, never averaged together.
-rc=0; "$normlab" sweep --set net=seed --set epochs=1 --set limit=256 --set holdout=64 --set batch-size=32 \
-  --set threads=1 --grid conv=direct,winograd --grid seed=1,2 --out "$tmp/conv" --data "$data" \
-  >"$tmp/conv.out" 2>&1 || rc=$?
-if [ "$rc" -eq 0 ] && grep -q '^| net | norm | other | batch |' "$tmp/conv/report.md" &&
-   grep -q '^| seed | BatchNorm | conv=direct | 32 | 32 | 0.01 | 2 |' "$tmp/conv/report.md" &&
-   grep -q '^| seed | BatchNorm | conv=winograd | 32 | 32 | 0.01 | 2 |' "$tmp/conv/report.md"; then
-  ok "a sweep over --conv: one row per mode, each over its 2 seeds"
+# --- A run is its whole recipe: a point trained with other settings is never reported, resumed
+# or extended under the sweep's; the sweep refuses, naming the point and the option ------------
+expect_refusal "report under --set momentum=0.5" \
+  'seed-batch-b32-nb4-lr0.01-s1|--momentum 0.5 \(the run has 0.9\)|5 more points|--skip-mismatched' "$tmp/s" -- \
+  sweep grid.toml --set momentum=0.5 --out "$tmp/s" --data "$data" --report
+expect_refusal "running under --set limit=2048 trains nothing" '--limit 2048 \(the run has 1024\)' "$tmp/s" -- \
+  sweep grid.toml --set limit=2048 --out "$tmp/s" --data "$data" --jobs 2
+expect_refusal "report under --threads 2" '--threads 2 \(the run has 1\)' "$tmp/s" -- \
+  sweep grid.toml --threads 2 --out "$tmp/s" --data "$data" --report
+expect_refusal "one point under --set schedule=cosine" '--schedule cosine \(the run has constant\)' "$tmp/s" -- \
+  sweep grid.toml --set schedule=cosine --out "$tmp/s" --data "$data" --point 2
+expect_refusal "report under --set no-flip=true" '--no-flip \(the run has augment.flip=true\)' "$tmp/s" -- \
+  sweep grid.toml --set no-flip=true --out "$tmp/s" --data "$data" --report
+"$normlab" sweep grid.toml --set holdout=5000 --out "$tmp/s" --data "$data" --list >"$tmp/list_h" 2>&1
+[ "$(grep -c 'trained with other settings: --holdout 5000 (the run has 128)$' "$tmp/list_h")" -eq 6 ] &&
+  ok "--list under --set holdout=5000: every point 'trained with other settings', none finished" ||
+  { bad "--list with another holdout"; cat "$tmp/list_h"; }
+cp -r "$tmp/s" "$tmp/s_skip"
+rc=0; "$normlab" sweep grid.toml --set momentum=0.5 --out "$tmp/s_skip" --data "$data" --report --skip-mismatched \
+  >/dev/null 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^| seed | BatchNorm | 32 | 4 | 0.01 | 0 of 2 | n/a |' "$tmp/s_skip/report.md" &&
+   [ "$(grep -c 'trained with other settings: --momentum 0.5 (the run has 0.9)' "$tmp/s_skip/report.md")" -ge 6 ]; then
+  ok "--skip-mismatched: the report lists each such run as not averaged, averages none"
 else
-  bad "sweep over --conv (exit $rc)"; cat "$tmp/conv/report.md" 2>/dev/null | head; tail -3 "$tmp/conv.out"
+  bad "--skip-mismatched report (exit $rc)"; cat "$tmp/s_skip/report.md" | head -20
+fi
+
+# compare follows the same rule: a run of another recipe in its directory is refused, not reused.
+"$normlab" compare --norms batch --epochs 1 --limit 256 --batch-size 32 --threads 1 --out "$tmp/cmp" \
+  --data "$data" >/dev/null 2>&1
+expect_refusal "compare over a run of another momentum" 'cmp/batch-seed1|--momentum 0.5 \(the run has 0.9\)' "$tmp/cmp" -- \
+  compare --norms batch --epochs 1 --limit 256 --batch-size 32 --threads 1 --out "$tmp/cmp" --data "$data" --momentum 0.5
+expect_error "compare --norm" '--norm is not taken here|--norms' -- compare --norm batch --out "$tmp/cmp" --data "$data"
+
+# Points that differ in another option (here label smoothing) are separate rows, never averaged together.
+rc=0; "$normlab" sweep --set net=seed --set epochs=1 --set limit=256 --set holdout=64 --set batch-size=32 \
+  --set threads=1 --grid label-smoothing=0,0.1 --grid seed=1,2 --out "$tmp/ls" --data "$data" \
+  >"$tmp/ls.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^| net | norm | other | batch |' "$tmp/ls/report.md" &&
+   grep -q '^| seed | BatchNorm | label_smoothing=0 | 32 | 32 | 0.01 | 2 |' "$tmp/ls/report.md" &&
+   grep -q '^| seed | BatchNorm | label_smoothing=0.1 | 32 | 32 | 0.01 | 2 |' "$tmp/ls/report.md" &&
+   grep -q 'report accuracy on the last 64 training images' "$tmp/ls/report.md"; then
+  ok "a sweep over --label-smoothing: one row per value, each over its 2 seeds; holdout accuracy named"
+else
+  bad "sweep over --label-smoothing (exit $rc)"; cat "$tmp/ls/report.md" 2>/dev/null | head; tail -3 "$tmp/ls.out"
 fi
 
 # A diverged point is listed, never averaged; the sweep exits 3.

@@ -41,6 +41,9 @@ struct TrainConfig {
 
   // Throws ConfigError naming the key ("learning_rate") of the first setting out of range.
   void validate() const;
+  // Throws ConfigError where this CPU or build cannot run the chosen convolutions. Apart from
+  // validate(): a run made elsewhere can still be read, listed and reported here.
+  void check_this_cpu() const;
   // The images BatchNorm computes one set of statistics over.
   int statistics_batch() const { return norm_batch > 0 ? norm_batch : batch; }
 };
@@ -66,9 +69,9 @@ void from_json(const nlohmann::json& j, Schedule& s);
 // Every key required: a config.json that lacks one is refused, never silently defaulted.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AugmentOptions, flip, crop, crop_padding, brightness, contrast,
                                    saturation, cutout, cutout_size)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainConfig, net, norm, epochs, seed, threads, batch,
-                                   norm_batch, conv, precision, learning_rate, momentum, nesterov, weight_decay,
-                                   decay_norms, schedule, label_smoothing, augment, test_time_flip,
-                                   limit, holdout, data_dir, out_dir)
+// Floats are written in their shortest exact form ("learning_rate": 0.01, not the double
+// 0.009999999776482582), so config.json, reports and messages show what was typed.
+void to_json(nlohmann::json& j, const TrainConfig& c);
+void from_json(const nlohmann::json& j, TrainConfig& c);
 
 }  // namespace normlab

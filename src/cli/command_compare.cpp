@@ -11,6 +11,7 @@
 #include "normlab/report.hpp"
 #include "normlab/run_directory.hpp"
 #include "normlab/run_lock.hpp"
+#include "run_reuse.hpp"
 
 namespace normlab::cli {
 
@@ -19,28 +20,25 @@ namespace fs = std::filesystem;
 namespace {
 
 // Runs (or continues, or reuses when finished) one run of the comparison; its status after.
+// The rule is the sweep's (run_reuse.hpp): a run of other settings is refused, never reused.
 RunStatus ensure_run(const TrainConfig& config, const Cifar10& data) {
   const fs::path dir = config.out_dir;
-  RunStatus status = read_run_status(dir);
-  if (status != RunStatus::none) {
-    if (const long holder = run_lock_holder(dir); holder != 0)
-      fail(dir, "in use by process " + std::to_string(holder) + " (another normlab is training there)");
-    // A run made with another recipe is not this comparison's.
-    const TrainConfig saved = read_run_config(dir);
-    const std::string difference = config_difference(saved, config);
-    if (!difference.empty())
-      fail(dir, "holds a run with " + difference + "; choose another --out for this comparison");
-    if (status == RunStatus::finished && saved.epochs > config.epochs)
-      fail(dir, "holds a finished run of " + std::to_string(saved.epochs) +
-                    " epochs, more than --epochs " + std::to_string(config.epochs));
-    if (status == RunStatus::finished && saved.epochs < config.epochs) status = RunStatus::unfinished;
+  if (const long holder = run_lock_holder(dir); holder != 0)
+    fail(dir, "in use by process " + std::to_string(holder) + " (another normlab is training there)");
+  const RunCheck check = check_planned_run(config);
+  switch (check.action) {
+    case RunAction::mismatch:
+      fail(dir, "holds a run trained with other settings than this comparison: " + check.mismatch +
+                    "; choose another --out for this comparison");
+    case RunAction::finished:
+    case RunAction::diverged:
+      std::fprintf(stderr, "normlab: %s is %s, reusing it\n", dir.c_str(),
+                   run_state_text(check, config.epochs).c_str());
+      return check.action == RunAction::finished ? RunStatus::finished : RunStatus::diverged;
+    case RunAction::start:
+    case RunAction::resume: break;
   }
-  if (status == RunStatus::finished || status == RunStatus::diverged) {
-    std::fprintf(stderr, "normlab: %s is %s, reusing it\n", dir.c_str(),
-                 status == RunStatus::finished ? "finished" : "diverged");
-    return status;
-  }
-  const int code = train_run(config, status == RunStatus::unfinished, data);
+  const int code = train_run(config, check.action == RunAction::resume, data);
   if (code == kExitDiverged) return RunStatus::diverged;
   if (code != kExitOk) throw CLI::RuntimeError(code);
   return RunStatus::finished;
@@ -62,7 +60,7 @@ void add_compare_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "compare", "train BatchNorm, GroupNorm and LayerNorm with one recipe and compare them");
   auto options = std::make_shared<RecipeOptions>();
-  options->add_to(*cmd);
+  options->add_to(*cmd, {{"--norm", "compare trains each norm of --norms; choose them there"}});
   auto seeds = std::make_shared<int>(1);
   auto out = std::make_shared<std::string>();
   auto norms = std::make_shared<std::vector<std::string>>(norm_names());
@@ -74,6 +72,7 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--out", *out, "directory for the runs and the comparison (default runs/compare-<net>)");
   cmd->callback([cmd, options, seeds, out, norms] {
     const TrainConfig base = options->apply(*cmd);
+    check_this_cpu_naming_options(base);
     const fs::path dir = !out->empty() ? fs::path(*out) : fs::path("runs/compare-" + base.net);
     const Cifar10 data = Cifar10::load(resolve_data_dir(base.data_dir));
     std::vector<RunGroup> groups;

@@ -13,6 +13,7 @@ namespace fs = std::filesystem;
 
 int train_run(TrainConfig config, bool resume, const Cifar10& data) {
   const fs::path dir = config.out_dir;
+  check_this_cpu_naming_options(config);
   // The Trainer first: a configuration it refuses (say, a --limit below one batch) must not
   // leave behind a run directory.
   Trainer trainer(config, data);
@@ -20,9 +21,12 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data) {
   RunLock lock;
   if (resume) {
     lock = lock_run_directory(dir);
-    // A run killed before its first checkpoint reached the disk starts from its beginning.
-    if (fs::exists(dir / kCheckpointName))
-      state = load_training_checkpoint(dir / kCheckpointName, config, trainer.network());
+    // A run directory has its checkpoint from its first second (start_run_directory): one
+    // without it was damaged, and starting over would silently replace its outputs.
+    if (!fs::exists(dir / kCheckpointName))
+      fail(dir / kCheckpointName, "missing, so the run cannot be resumed (its directory is damaged); "
+                                  "start a new run with --out");
+    state = load_training_checkpoint(dir / kCheckpointName, config, trainer.network());
     if (state.epoch == config.epochs && read_run_status(dir) == RunStatus::finished) {
       std::fprintf(stderr, "normlab: %s is finished (%d epochs); nothing to do\n", dir.c_str(),
                    config.epochs);
@@ -103,6 +107,7 @@ void add_train_command(CLI::App& app) {
     int code = 0;
     if (!resume->empty()) {
       const TrainConfig config = resumed_config(*resume, *options, *cmd);
+      check_this_cpu_naming_options(config);  // before loading the data
       const Cifar10 data = Cifar10::load(resolve_data_dir(config.data_dir));
       code = train_run(config, true, data);
     } else {
@@ -110,6 +115,7 @@ void add_train_command(CLI::App& app) {
       config.out_dir = !out->empty() ? *out
                                      : "runs/" + config.net + "-" + config.norm + "-seed" +
                                            std::to_string(config.seed);
+      check_this_cpu_naming_options(config);
       check_new_run_directory(config.out_dir);  // before minutes of loading and building
       const Cifar10 data = Cifar10::load(resolve_data_dir(config.data_dir));
       code = train_run(config, false, data);

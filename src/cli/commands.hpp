@@ -12,7 +12,12 @@ namespace normlab::cli {
 // (recipe_options.cpp). Only the options given on the command line override a recipe.
 class RecipeOptions {
  public:
-  void add_to(CLI::App& app);
+  // An option of the table that a command does not honour: given, it is refused with the reason.
+  struct RefusedOption {
+    const char* flag;
+    const char* reason;  // "compare trains every norm of --norms"
+  };
+  void add_to(CLI::App& app, const std::vector<RefusedOption>& refused = {});
   // The recipe of the network given with --net (default seed), with the given options applied
   // and validated; an Error names the option at fault.
   TrainConfig apply(const CLI::App& app) const;
@@ -25,12 +30,21 @@ class RecipeOptions {
 
  private:
   TrainConfig parsed_;  // what CLI11 parsed; only the options given are read from it
+  std::vector<RefusedOption> refused_;
+  std::string refused_value_;  // where a refused option's value goes, unread
 };
 
 // Validates, naming a setting by its option ("--lr must be in (0, 10]").
 void validate_naming_options(const TrainConfig& config);
+// Refuses, naming the option, convolutions this CPU or build cannot run (TrainConfig::check_this_cpu).
+void check_this_cpu_naming_options(const TrainConfig& config);
 // "learning_rate" -> "--lr"; a key without an option is returned as it is.
 std::string option_for_key(const std::string& key);
+// Every option of the table, in its order ("--net", "--norm", ...).
+std::vector<std::string> recipe_option_flags();
+// The switch that sets a true/false setting to `value` ("--no-flip" for augment.flip false),
+// or "augment.flip=true" where no switch does.
+std::string switch_for(const std::string& key, bool value);
 
 void add_train_command(CLI::App& app);
 void add_compare_command(CLI::App& app);

@@ -37,7 +37,7 @@ const std::vector<Row>& rows() {
   static const std::vector<Row> table = {
       {"--net", "net", "network", NORMLAB_FIELD(net)},
       {"--norm", "norm", "normalisation", NORMLAB_FIELD(norm)},
-      {"--epochs", "epochs", "epochs to train (recipe: 20); on --resume, a new total",
+      {"--epochs", "epochs", "epochs to train (both recipes: 20)",
        NORMLAB_FIELD(epochs)},
       {"--seed", "seed", "seed for initialisation, shuffling, augmentation, dropout (0..2^64-1)",
        NORMLAB_FIELD(seed)},
@@ -143,16 +143,52 @@ void validate_naming_options(const TrainConfig& config) {
   }
 }
 
+void check_this_cpu_naming_options(const TrainConfig& config) {
+  try {
+    config.check_this_cpu();
+  } catch (const ConfigError& e) {
+    throw Error(option_for_key(e.key) + " " + e.problem);
+  }
+}
+
 std::string option_for_key(const std::string& key) {
   for (const Row& row : rows())
     if (row.key == key && !row.excludes) return row.flag;
   return key;
 }
 
-void RecipeOptions::add_to(CLI::App& app) {
+std::vector<std::string> recipe_option_flags() {
+  std::vector<std::string> flags;
+  for (const Row& row : rows()) flags.push_back(row.flag);
+  return flags;
+}
+
+std::string switch_for(const std::string& key, bool value) {
+  for (const Row& row : rows()) {
+    if (row.key != key || !row.set || !std::holds_alternative<std::monostate>(row.field)) continue;
+    TrainConfig c;
+    row.set(c);
+    if (nlohmann::json(c).at(pointer_to(key)) == value) return row.flag;
+  }
+  return key + (value ? "=true" : "=false");
+}
+
+void RecipeOptions::add_to(CLI::App& app, const std::vector<RefusedOption>& refused) {
+  refused_ = refused;
   const std::map<std::string, Schedule> schedules = {
       {"constant", Schedule::constant}, {"one-cycle", Schedule::one_cycle}, {"cosine", Schedule::cosine}};
+  auto refusal = [&](const Row& row) -> const char* {
+    for (const auto& r : refused)
+      if (std::string(r.flag) == row.flag) return r.reason;
+    return nullptr;
+  };
   for (const Row& row : rows()) {
+    // Accepted by the parser (hidden) so that apply() can say why the command does not take it.
+    if (refusal(row)) {
+      if (std::holds_alternative<std::monostate>(row.field)) app.add_flag(row.flag)->group("");
+      else app.add_option(row.flag, refused_value_)->group("");
+      continue;
+    }
     std::visit(
         [&](auto field) {
           using F = decltype(field);
@@ -168,12 +204,16 @@ void RecipeOptions::add_to(CLI::App& app) {
         },
         row.field);
   }
-  app.get_option("--net")->check(CLI::IsMember(network_names()));
-  app.get_option("--norm")->check(CLI::IsMember(norm_names()));
-  app.get_option("--conv")->check(CLI::IsMember(conv_mode_names()));
-  app.get_option("--precision")->check(CLI::IsMember(precision_names()));
+  const std::pair<const char*, std::vector<std::string>> closed_sets[] = {
+      {"--net", network_names()},
+      {"--norm", norm_names()},
+      {"--conv", conv_mode_names()},
+      {"--precision", precision_names()}};
+  for (const auto& [flag, names] : closed_sets)
+    if (auto* option = app.get_option_no_throw(flag); option && option->get_group() != "")
+      option->check(CLI::IsMember(names));
   for (const Row& row : rows())
-    if (row.excludes) app.get_option(row.flag)->excludes(row.excludes);
+    if (row.excludes && !refusal(row)) app.get_option(row.flag)->excludes(row.excludes);
 }
 
 TrainConfig RecipeOptions::apply(const CLI::App& app) const {
@@ -182,6 +222,8 @@ TrainConfig RecipeOptions::apply(const CLI::App& app) const {
 }
 
 TrainConfig RecipeOptions::apply_to(const TrainConfig& base, const CLI::App& app) const {
+  for (const auto& r : refused_)
+    if (app.count(r.flag) > 0) throw Error(std::string(r.flag) + " is not taken here: " + r.reason);
   TrainConfig config = overlay(base, parsed_, app);
   validate_naming_options(config);
   return config;

@@ -1,6 +1,9 @@
 #include "normlab/train_config.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 #include "normlab/conv_options.hpp"
 #include "normlab/error.hpp"
@@ -30,8 +33,6 @@ void TrainConfig::validate() const {
   const auto& convs = conv_mode_names();
   require(std::find(convs.begin(), convs.end(), conv) != convs.end(), "conv",
           "must be direct, winograd or normlab, not '" + conv + "'");
-  require(conv != "normlab" || normlab_conv_kernels_built(), "conv",
-          "normlab needs a build for a CPU with AVX-512 (this one has -march=" NORMLAB_MARCH ")");
   const auto& precisions = precision_names();
   require(std::find(precisions.begin(), precisions.end(), precision) != precisions.end(),
           "precision", "must be f32 or bf16, not '" + precision + "'");
@@ -54,6 +55,15 @@ void TrainConfig::validate() const {
   require(limit >= 0 && limit <= 50'000 - holdout, "limit",
           "must be 0 (all) or at most the " + std::to_string(50'000 - holdout) +
               " training images, not " + std::to_string(limit));
+}
+
+void TrainConfig::check_this_cpu() const {
+  require(conv != "normlab" || normlab_conv_kernels_built(), "conv",
+          "normlab needs a build for a CPU with AVX-512 (this one has -march=" NORMLAB_MARCH ")");
+  require(conv != "winograd" || cpu_has_onednn_avx512_convolutions(), "conv",
+          "winograd needs a CPU with AVX-512 (oneDNN 2.6 has Winograd convolutions for those only)");
+  require(precision != "bf16" || cpu_has_onednn_avx512_convolutions(), "precision",
+          "bf16 needs a CPU with AVX-512 (oneDNN 2.6 has bf16 convolutions for those only)");
 }
 
 TrainConfig seed_recipe() { return TrainConfig{}; }
@@ -99,6 +109,36 @@ TrainConfig train_config_from_saved(nlohmann::json saved) {
 }
 
 void to_json(nlohmann::json& j, Schedule s) { j = schedule_name(s); }
+
+namespace {
+// Every float setting as the double of its shortest decimal form. TrainConfig holds floats
+// only (no doubles), so narrowing each number to float first loses nothing.
+void shorten_floats(nlohmann::json& j) {
+  if (j.is_structured()) {
+    for (auto& child : j) shorten_floats(child);
+  } else if (j.is_number_float()) {
+    j = std::strtod(fmt::format("{}", j.get<float>()).c_str(), nullptr);
+  }
+}
+}  // namespace
+
+// Every key required on reading: a config.json that lacks one is refused, never defaulted.
+#define NORMLAB_TRAIN_CONFIG_KEYS                                                             \
+  net, norm, epochs, seed, threads, batch, norm_batch, conv, precision, learning_rate, momentum, \
+      nesterov, weight_decay, decay_norms, schedule, label_smoothing, augment, test_time_flip,  \
+      limit, holdout, data_dir, out_dir
+
+// The names nlohmann_json_j and nlohmann_json_t are the ones NLOHMANN_JSON_TO/FROM expect.
+void to_json(nlohmann::json& nlohmann_json_j, const TrainConfig& nlohmann_json_t) {
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, NORMLAB_TRAIN_CONFIG_KEYS))
+  shorten_floats(nlohmann_json_j);
+}
+
+void from_json(const nlohmann::json& nlohmann_json_j, TrainConfig& nlohmann_json_t) {
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_FROM, NORMLAB_TRAIN_CONFIG_KEYS))
+}
+
+#undef NORMLAB_TRAIN_CONFIG_KEYS
 
 // Unlike NLOHMANN_JSON_SERIALIZE_ENUM, an unknown name is an error, not the first value.
 void from_json(const nlohmann::json& j, Schedule& s) {

@@ -1,0 +1,99 @@
+#include "run_reuse.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "normlab/run_directory.hpp"
+
+namespace normlab::cli {
+
+using nlohmann::json;
+
+std::string value_text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) return fmt::format("{}", v.get<double>());
+  return v.dump();
+}
+
+namespace {
+
+// "/augment/brightness" -> "augment.brightness", the key the option table knows.
+std::string dotted(const std::string& pointer) {
+  std::string key = pointer.substr(1);
+  for (char& ch : key)
+    if (ch == '/') ch = '.';
+  return key;
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+  std::string text;
+  for (const auto& part : parts) text += (text.empty() ? "" : "; ") + part;
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::string> recipe_differences(const TrainConfig& saved, const TrainConfig& wanted) {
+  json before = json(saved).flatten(), after = json(wanted).flatten();
+  std::vector<std::string> differences;
+  for (const auto& [pointer, value] : after.items()) {
+    if (pointer == "/data_dir" || pointer == "/out_dir" || pointer == "/epochs") continue;
+    const json was = before.contains(pointer) ? before.at(pointer) : json("nothing");
+    if (was == value) continue;
+    const std::string key = dotted(pointer);
+    if (value.is_boolean() && was.is_boolean())  // "--nesterov (the run has --no-nesterov)"
+      differences.push_back(fmt::format("{} (the run has {})", switch_for(key, value.get<bool>()),
+                                        switch_for(key, was.get<bool>())));
+    else
+      differences.push_back(fmt::format("{} {} (the run has {})", option_for_key(key),
+                                        value_text(value), value_text(was)));
+  }
+  return differences;
+}
+
+RunCheck check_planned_run(const TrainConfig& wanted) {
+  RunCheck check;
+  const RunStatus status = read_run_status(wanted.out_dir);
+  if (status == RunStatus::none) return check;
+  const TrainConfig saved = read_run_config(wanted.out_dir);
+  check.run_epochs = saved.epochs;
+  std::vector<std::string> differences = recipe_differences(saved, wanted);
+  if (saved.epochs > wanted.epochs)
+    differences.push_back(fmt::format("--epochs {} (the run has {})", wanted.epochs, saved.epochs));
+  if (saved.epochs < wanted.epochs && schedule_depends_on_length(saved.schedule))
+    differences.push_back(fmt::format("--epochs {} (the run has {}, and its {} schedule cannot be extended)",
+                                      wanted.epochs, saved.epochs, schedule_name(saved.schedule)));
+  if (!differences.empty()) {
+    check.action = RunAction::mismatch;
+    check.mismatch = joined(differences);
+    return check;
+  }
+  switch (status) {
+    case RunStatus::none:
+    case RunStatus::unfinished: check.action = RunAction::resume; break;
+    case RunStatus::diverged: check.action = RunAction::diverged; break;
+    case RunStatus::finished:
+      check.finished_short = saved.epochs < wanted.epochs;
+      check.action = check.finished_short ? RunAction::resume : RunAction::finished;
+      break;
+  }
+  return check;
+}
+
+std::string run_state_text(const RunCheck& check, int wanted_epochs) {
+  switch (check.action) {
+    case RunAction::start: return "not started";
+    case RunAction::resume:
+      return check.finished_short
+                 ? fmt::format("finished {} of {} epochs", check.run_epochs, wanted_epochs)
+                 : "unfinished";
+    case RunAction::finished: return "finished";
+    case RunAction::diverged: return "diverged";
+    case RunAction::mismatch: return "trained with other settings: " + check.mismatch;
+  }
+  return "?";
+}
+
+}  // namespace normlab::cli

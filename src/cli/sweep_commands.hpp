@@ -1,0 +1,41 @@
+// The jobs of `normlab sweep`, one file each: one point (sweep_point.cpp, what a child process
+// or a Slurm array task runs), the points here as child processes (sweep_local.cpp), a Slurm
+// job array (sweep_slurm.cpp), the report (sweep_report_writer.cpp). command_sweep.cpp wires
+// them to the command line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "run_reuse.hpp"
+#include "sweep_plan.hpp"
+
+namespace normlab::cli {
+
+struct SweepArgs {
+  std::string file;
+  SweepOverrides overrides;
+  std::string out;
+  int jobs = 0;
+  int point = -1;
+  bool report = false, list = false, slurm = false, submit = false;
+  bool skip_mismatched = false;  // leave points trained with other settings, report them apart
+  std::string partition, time;
+  int cpus_per_task = 0;
+};
+
+inline constexpr int kExitBusy = 75;  // the point is being trained by another process (EX_TEMPFAIL)
+
+// The words that make another `normlab sweep` see the same plan (child processes, Slurm tasks).
+std::vector<std::string> plan_words(const SweepArgs& args, const SweepPlan& plan);
+
+// Every point's state. A point whose directory holds a run of other settings is refused (an
+// Error naming the point and the settings) unless skip_mismatched.
+std::vector<RunCheck> check_sweep_points(const SweepPlan& plan, bool skip_mismatched);
+
+int run_point(const SweepArgs& args, const SweepPlan& plan, int index);
+int run_locally(const SweepArgs& args, const SweepPlan& plan);
+int write_slurm(const SweepArgs& args, const SweepPlan& plan);
+void write_report(const SweepPlan& plan, bool skip_mismatched);
+
+}  // namespace normlab::cli

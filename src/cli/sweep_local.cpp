@@ -1,0 +1,121 @@
+// A sweep on this machine: several points at once, each a child process running one point.
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <thread>
+
+#include "commands.hpp"
+#include "normlab/error.hpp"
+#include "sweep_commands.hpp"
+
+namespace normlab::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_sweep_stop{false};
+extern "C" void on_sweep_signal(int) { g_sweep_stop = true; }
+
+pid_t start_child(const std::vector<std::string>& words, const fs::path& log) {
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) fail("sweep", "cannot start a process: " + errno_text());
+  if (pid > 0) return pid;
+  // In the child: if the sweep dies (even by kill -9), SIGTERM makes this point checkpoint and stop.
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != parent) ::_exit(kExitStopped);
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+  }
+  std::vector<char*> argv;
+  for (const auto& w : words) argv.push_back(const_cast<char*>(w.c_str()));
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+}  // namespace
+
+int run_locally(const SweepArgs& a, const SweepPlan& plan) {
+  const int threads = plan.points.front().config.threads;
+  const int cores = int(std::thread::hardware_concurrency());
+  const int jobs = a.jobs > 0 ? a.jobs : std::max(1, cores / threads);
+  if (jobs * threads > cores)
+    std::fprintf(stderr, "normlab: note: %d jobs x %d threads is more than the %d cores\n", jobs,
+                 threads, cores);
+  // Refused here, before anything is written or run: convolutions this CPU cannot run, and a
+  // point that holds a run of other settings.
+  for (const SweepPoint& p : plan.points) check_this_cpu_naming_options(p.config);
+  const std::vector<RunCheck> checks = check_sweep_points(plan, a.skip_mismatched);
+  fs::create_directories(plan.dir / "logs");
+  std::vector<int> queue;
+  for (int i = 0; i < int(plan.points.size()); ++i) {
+    const RunAction action = checks[std::size_t(i)].action;
+    if (action == RunAction::start || action == RunAction::resume) queue.push_back(i);
+  }
+  std::fprintf(stderr, "normlab: sweep %s: %zu points, %zu to run, %d at a time (%d threads each), in %s\n",
+               plan.name.c_str(), plan.points.size(), queue.size(), jobs, threads, plan.dir.c_str());
+  // Without SA_RESTART, so that the signal interrupts waitpid below and reaches the running
+  // points now (std::signal restarts it: the sweep waited for a point to finish first).
+  struct sigaction stop {};
+  stop.sa_handler = on_sweep_signal;
+  sigemptyset(&stop.sa_mask);
+  stop.sa_flags = 0;
+  ::sigaction(SIGINT, &stop, nullptr);
+  ::sigaction(SIGTERM, &stop, nullptr);
+  std::map<pid_t, int> running;
+  std::size_t next = 0, done = 0;
+  int worst = kExitOk;
+  bool forwarded = false;
+  while ((next < queue.size() && !g_sweep_stop) || !running.empty()) {
+    while (!g_sweep_stop && next < queue.size() && int(running.size()) < jobs) {
+      const int i = queue[next++];
+      std::vector<std::string> words = plan_words(a, plan);
+      words.insert(words.end(), {"--point", std::to_string(i)});
+      const auto& name = plan.points[std::size_t(i)].name;
+      running[start_child(words, plan.dir / "logs" / (name + ".log"))] = i;
+    }
+    if (g_sweep_stop && !forwarded) {
+      for (const auto& [pid, i] : running) ::kill(pid, SIGTERM);
+      forwarded = true;
+    }
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const auto& name = plan.points[std::size_t(it->second)].name;
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    running.erase(it);
+    ++done;
+    const char* what = code == kExitOk         ? "finished"
+                       : code == kExitDiverged ? "diverged"
+                       : code == kExitStopped  ? "stopped (resumable)"
+                       : code == kExitBusy     ? "in use by another process, left to it"
+                                               : "failed";
+    std::fprintf(stderr, "normlab: [%zu/%zu] %s: %s%s\n", done, queue.size(), name.c_str(), what,
+                 code == kExitOk || code == kExitBusy ? ""
+                                                       : fmt::format(" (exit {}, log {})", code,
+                                                                     (plan.dir / "logs" / (name + ".log")).string()).c_str());
+    if (code == kExitStopped || g_sweep_stop) worst = kExitStopped;
+    else if (code != kExitOk && code != kExitDiverged && code != kExitBusy) worst = std::max(worst, kExitBadInput);
+    else if (code == kExitDiverged && worst == kExitOk) worst = kExitDiverged;
+  }
+  return g_sweep_stop ? kExitStopped : worst;
+}
+
+}  // namespace normlab::cli

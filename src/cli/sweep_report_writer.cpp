@@ -1,0 +1,161 @@
+// The report of a sweep: a table of every setting over its seeds and figures of accuracy
+// against the normalisation batch and the SGD batch, from the run directories as they are.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "normlab/atomic_file.hpp"
+#include "normlab/models.hpp"
+#include "normlab/report.hpp"
+#include "normlab/run_directory.hpp"
+#include "sweep_commands.hpp"
+
+namespace normlab::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::vector<double> last_epochs_accuracy(const fs::path& dir) {
+  std::vector<double> values;
+  for (const auto& m : read_metrics_json(dir / "metrics.json")) values.push_back(m.test_accuracy);
+  return values;
+}
+
+// The options the points differ in besides those the report has columns for (and the seed,
+// which it averages over, and where each run lives): "conv=winograd". They split cells, so
+// runs with different settings are never averaged together.
+std::vector<std::string> other_settings(const SweepPlan& plan) {
+  static const std::set<std::string> shown = {"/net", "/norm", "/batch", "/norm_batch",
+                                              "/learning_rate", "/seed",
+                                              "/out_dir", "/data_dir"};
+  std::vector<json> flat;
+  for (const SweepPoint& p : plan.points) flat.push_back(json(p.config).flatten());
+  std::set<std::string> varying;
+  for (const json& f : flat)
+    for (const auto& [key, value] : f.items())
+      if (!shown.count(key) && value != flat.front().value(key, json())) varying.insert(key);
+  std::vector<std::string> others;
+  for (const json& f : flat) {
+    std::string text;
+    for (const std::string& key : varying) {
+      const json& v = f.at(key);
+      text += fmt::format("{}{}={}", text.empty() ? "" : " ", key.substr(1), value_text(v));
+    }
+    others.push_back(text);
+  }
+  return others;
+}
+
+}  // namespace
+
+void write_report(const SweepPlan& plan, bool skip_mismatched) {
+  const std::vector<RunCheck> checks = check_sweep_points(plan, skip_mismatched);
+  std::vector<SweepCell> cells;
+  std::map<std::string, std::size_t> cell_of;
+  const std::vector<std::string> others = other_settings(plan);
+  for (std::size_t i = 0; i < plan.points.size(); ++i) {
+    const SweepPoint& p = plan.points[i];
+    const std::string& other = others[i];
+    const TrainConfig& c = p.config;
+    const fs::path dir = c.out_dir;
+    const RunCheck& check = checks[i];
+    json summary;
+    if (check.action == RunAction::finished || check.action == RunAction::diverged) {
+      std::ifstream in(dir / "summary.json");
+      summary = json::parse(in, nullptr, false);
+    }
+    for (int k : p.norm_batches) {
+      const std::string key =
+          fmt::format("{}|{}|{}|{}|{}|{}", c.net, c.norm, c.batch, k, c.learning_rate, other);
+      if (!cell_of.count(key)) {
+        cell_of[key] = cells.size();
+        cells.push_back({c.net, norm_display_name(c.norm), other, c.batch, k, c.learning_rate,
+                         {}, {}, {}, {}});
+      }
+      SweepCell& cell = cells[cell_of[key]];
+      if (check.action == RunAction::finished) {
+        cell.final_accuracy.push_back(summary.value("final_test_accuracy", 0.0));
+        cell.seconds_per_epoch.push_back(summary.value("seconds_per_epoch", 0.0));
+        const auto acc = last_epochs_accuracy(dir);
+        const std::size_t n = std::min<std::size_t>(5, acc.size());
+        double sum = 0;
+        for (std::size_t e = acc.size() - n; e < acc.size(); ++e) sum += acc[e];
+        cell.last5_accuracy.push_back(n ? sum / double(n) : 0.0);
+      } else if (check.action == RunAction::diverged) {
+        cell.not_averaged.push_back(fmt::format(
+            "{}: diverged at epoch {}, step {} ({})", p.name,
+            summary.contains("diverged_at") ? summary["diverged_at"].value("epoch", 0) : 0,
+            summary.contains("diverged_at") ? summary["diverged_at"].value("step", 0) : 0,
+            summary.is_object() ? summary.value("what", "?") : "?"));
+      } else {
+        cell.not_averaged.push_back(p.name + ": " + run_state_text(check, c.epochs));
+      }
+    }
+  }
+
+  std::string md = fmt::format("# Sweep {}\n\n{} runs ({} settings x seeds); final test accuracy in %, "
+                               "mean ± std over the finished seeds.\n\n",
+                               plan.name, plan.points.size(), cells.size());
+  // With --holdout the accuracy a run reports is the holdout's: say so, it is not the test set's.
+  for (const SweepPoint& p : plan.points)
+    if (p.config.holdout > 0) {
+      md += fmt::format("Runs with holdout={} report accuracy on the last {} training images "
+                        "(the holdout), not on the test set.\n\n",
+                        p.config.holdout, p.config.holdout);
+      break;
+    }
+  md += sweep_table_markdown(cells);
+
+  // Accuracy against the normalisation batch: one figure per (net, batch, lr), one line per norm.
+  std::map<std::string, std::map<std::string, ErrorBarSeries>> by_norm_batch;
+  std::map<std::string, std::map<std::string, ErrorBarSeries>> by_batch;
+  for (const SweepCell& cell : cells) {
+    if (cell.final_accuracy.empty()) continue;
+    const MeanStd m = mean_std(cell.final_accuracy);
+    const std::string label = cell.other.empty() ? cell.norm : cell.norm + " " + cell.other;
+    auto& s = by_norm_batch[fmt::format("{} b{} lr{}", cell.net, cell.batch, float(cell.learning_rate))][label];
+    s.label = label;
+    s.x.push_back(std::log2(double(cell.norm_batch)));
+    s.mean.push_back(m.mean);
+    s.std.push_back(m.std);
+    if (cell.norm_batch == cell.batch) {
+      auto& b = by_batch[cell.net][label];
+      b.label = label;
+      b.x.push_back(std::log2(double(cell.batch)));
+      b.mean.push_back(m.mean);
+      b.std.push_back(m.std);
+    }
+  }
+  auto figures = [&](const auto& groups, const std::string& stem, const std::string& x_label) {
+    for (const auto& [title, series_by_norm] : groups) {
+      std::vector<ErrorBarSeries> series;
+      std::size_t points = 0;
+      for (const auto& [norm, s] : series_by_norm) {
+        series.push_back(s);
+        points = std::max(points, s.x.size());
+      }
+      if (points < 2) continue;  // one x value is no curve
+      const std::string file = groups.size() == 1 ? stem + ".png"
+                                                  : stem + "-" + title + ".png";
+      std::string safe = file;
+      for (char& ch : safe)
+        if (ch == ' ' || ch == '/') ch = '_';
+      plot_error_bars(plan.dir / safe, series, fmt::format("{}: final test accuracy ({})", plan.name, title),
+                      x_label, "test accuracy (%), mean ± std over seeds", true);
+      md += fmt::format("\n![{}]({})\n", title, safe);
+    }
+  };
+  figures(by_norm_batch, "accuracy-vs-norm-batch", "images per normalisation batch");
+  figures(by_batch, "accuracy-vs-batch", "SGD batch size (norm batch = batch)");
+  write_file_atomically(plan.dir / "report.md", md);
+  std::printf("%s", md.c_str());
+  std::fprintf(stderr, "normlab: report written to %s\n", (plan.dir / "report.md").c_str());
+}
+
+}  // namespace normlab::cli
