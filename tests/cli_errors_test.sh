@@ -113,6 +113,18 @@ expect_error "summary: bf16 with winograd" '--precision bf16 needs direct convol
   summary --precision bf16 --conv winograd
 expect_error "bf16 with normlab's kernels" '--precision bf16 needs direct convolutions' -- \
   train --precision bf16 --conv normlab --data "$fake" --out "$tmp/o"
+# oneDNN 2.6 has Winograd and bf16 convolutions for AVX-512 CPUs only: elsewhere they are refused
+# up front, naming the option, not left to fail inside oneDNN.
+if ! grep -qw avx512f /proc/cpuinfo; then
+  expect_error "winograd without AVX-512" '--conv winograd needs a CPU with AVX-512' -- \
+    train --conv winograd --data "$fake" --out "$tmp/o"
+  expect_error "bf16 without AVX-512" '--precision bf16 needs a CPU with AVX-512' -- \
+    train --precision bf16 --data "$fake" --out "$tmp/o"
+  expect_error "summary: bf16 without AVX-512" '--precision bf16 needs a CPU with AVX-512' -- \
+    summary --precision bf16
+  expect_error "sweep over winograd without AVX-512" '--conv winograd needs a CPU with AVX-512' -- \
+    sweep --set epochs=1 --grid conv=direct,winograd --data "$fake" --out "$tmp/o"
+fi
 expect_error "eval --norm instance" '--norm|instance' -- eval --weights "$tmp" --norm instance
 expect_error "summary --net resnet" '--net|resnet' -- summary --net resnet
 for flag in nesterov cutout tta; do

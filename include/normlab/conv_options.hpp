@@ -36,6 +36,10 @@ Precision precision_named(const std::string& name);
 // Whether this build has normlab's own convolution kernels (it was compiled for AVX-512).
 bool normlab_conv_kernels_built();
 
+// Whether oneDNN runs its AVX-512 (avx512_core) convolutions here: oneDNN 2.6 has Winograd and
+// bf16 convolutions for such CPUs only.
+bool cpu_has_onednn_avx512_convolutions();
+
 // Whether this CPU runs bf16 convolutions natively (AVX512_BF16 or AMX). Without it oneDNN
 // emulates bf16, correctly but slower than f32.
 bool cpu_has_native_bf16();

@@ -40,6 +40,10 @@ void add_summary_command(CLI::App& app) {
     // Refused before anything is printed, in the words `train` uses (TrainConfig::validate).
     if (*precision == "bf16" && *conv != "direct")
       throw Error("--precision bf16 needs direct convolutions (Winograd and normlab's kernels are f32)");
+    TrainConfig planned;
+    planned.conv = *conv;
+    planned.precision = *precision;
+    check_this_cpu_naming_options(planned);
     const NetworkDescription d = describe_network(*net, *norm);
     const std::string rule(64, '-');
     std::printf("%s\n%-22s %-22s %12s %10s\n%s\n", rule.c_str(), "Layer (type)", "Output Shape",
