@@ -32,6 +32,7 @@
 
 #include "machine_peak.hpp"
 #include "normlab/conv3x3_kernels.hpp"
+#include "normlab/conv_options.hpp"
 
 namespace normlab {
 namespace {
@@ -182,9 +183,13 @@ void register_conv(const std::string& name, int in, int out, int size, Kernel k)
 const bool kRegistered = [] {
   const auto direct = dnnl::algorithm::convolution_direct;
   const auto winograd = dnnl::algorithm::convolution_winograd;
+  // oneDNN 2.6 has jit kernels for 16-channel blocks, Winograd and bf16 on AVX-512 CPUs only;
+  // elsewhere it would time its reference code (minutes, and no answer to any question here).
+  const bool avx512 = cpu_has_onednn_avx512_convolutions();
   for (const int size : {32, 16})
     for (const auto& [layout, layout_name] : {std::pair{tag::nhwc, "nhwc"}, std::pair{tag::nChw16c, "nChw16c"}})
-      register_conv(fmt::format("conv_layout/16to16@{}/{}", size, layout_name), 16, 16, size,
+      if (layout == tag::nhwc || avx512)
+        register_conv(fmt::format("conv_layout/16to16@{}/{}", size, layout_name), 16, 16, size,
                     {layout, direct, dt::f32});
   struct Problem {
     int in, out, size;
@@ -197,8 +202,9 @@ const bool kRegistered = [] {
          {std::pair{Kernel{tag::nhwc, direct, dt::f32}, "f32-direct"},
           std::pair{Kernel{tag::nChw16c, winograd, dt::f32}, "f32-winograd"},
           std::pair{Kernel{tag::nhwc, direct, dt::bf16}, "bf16-direct"}})
-      register_conv(fmt::format("conv_kernels/{}to{}@{}/{}", p.in, p.out, p.size, kernel_name),
-                    p.in, p.out, p.size, kernel);
+      if ((kernel.layout == tag::nhwc && kernel.low == dt::f32) || avx512)
+        register_conv(fmt::format("conv_kernels/{}to{}@{}/{}", p.in, p.out, p.size, kernel_name),
+                      p.in, p.out, p.size, kernel);
   if (conv3x3::available())
     for (const Problem p : {Problem{3, 16, 32}, {10, 16, 16}, {16, 16, 32}, {16, 16, 16},
                             {16, 32, 16}, {16, 32, 8}, {32, 32, 8}})

@@ -225,23 +225,28 @@ void register_network(std::string_view net_name, std::string_view norm_name) {
   benchmark::RegisterBenchmark((prefix + "eval_step").c_str(), time_eval_step<Net>)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
-  benchmark::RegisterBenchmark(
-      fmt::format("{}/{}-winograd/train_step", net_name, norm_name).c_str(),
-      [](benchmark::State& s) { time_train_step<Net>(s, 0, kBatch, {ConvMode::winograd}); })
-      ->Unit(benchmark::kMillisecond)
-      ->UseRealTime();
-  benchmark::RegisterBenchmark(
-      fmt::format("{}/{}-normlab/train_step", net_name, norm_name).c_str(),
-      [](benchmark::State& s) { time_train_step<Net>(s, 0, kBatch, {ConvMode::normlab}); })
-      ->Unit(benchmark::kMillisecond)
-      ->UseRealTime();
-  benchmark::RegisterBenchmark(
-      fmt::format("{}/{}-bf16/train_step", net_name, norm_name).c_str(),
-      [](benchmark::State& s) {
-        time_train_step<Net>(s, 0, kBatch, {ConvMode::direct, Precision::bf16});
-      })
-      ->Unit(benchmark::kMillisecond)
-      ->UseRealTime();
+  // Only the modes this CPU and build run: oneDNN 2.6 has Winograd and bf16 convolutions for
+  // AVX-512 CPUs only, and normlab's kernels exist in an AVX-512 build only.
+  if (cpu_has_onednn_avx512_convolutions()) {
+    benchmark::RegisterBenchmark(
+        fmt::format("{}/{}-winograd/train_step", net_name, norm_name).c_str(),
+        [](benchmark::State& s) { time_train_step<Net>(s, 0, kBatch, {ConvMode::winograd}); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(
+        fmt::format("{}/{}-bf16/train_step", net_name, norm_name).c_str(),
+        [](benchmark::State& s) {
+          time_train_step<Net>(s, 0, kBatch, {ConvMode::direct, Precision::bf16});
+        })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  if (normlab_conv_kernels_built())
+    benchmark::RegisterBenchmark(
+        fmt::format("{}/{}-normlab/train_step", net_name, norm_name).c_str(),
+        [](benchmark::State& s) { time_train_step<Net>(s, 0, kBatch, {ConvMode::normlab}); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
 }
 
 // Each 3x3 layer in another convolution mode, against the same layer direct in
@@ -279,6 +284,9 @@ const bool kRegistered = [] {
   });
   for (const auto& [mode_name, mode] : {std::pair{"winograd-everywhere", ConvMode::winograd_everywhere},
                                         std::pair{"normlab", ConvMode::normlab}}) {
+    const bool runs_here = mode == ConvMode::normlab ? normlab_conv_kernels_built()
+                                                     : cpu_has_onednn_avx512_convolutions();
+    if (!runs_here) continue;
     register_conv_mode_layers<SeedNet<BatchNorm>>("seed", mode_name, {mode});
     register_conv_mode_layers<S8Net<BatchNorm>>("s8", mode_name, {mode});
   }
