@@ -112,7 +112,7 @@ done
 [ "$same" -eq 6 ] && ok "all 6 points: Slurm weights hash = local weights hash" ||
   bad "$same of 6 points have the local weights hash"
 
-if [ -f "$out/report.md" ] && [ "$(grep -c '^| seed |' "$out/report.md")" -ge 3 ] &&
+if [ -f "$out/report.md" ] && [ "$(grep -c '^| SeedNet |' "$out/report.md")" -ge 3 ] &&
    ! grep -q 'Not averaged' "$out/report.md"; then
   ok "the dependent job wrote report.md with every point averaged"
 else

@@ -34,7 +34,8 @@ template <template <class Norm> class Net>
 struct NetRow {
   template <class Norm>
   using of = Net<Norm>;
-  std::string_view name;
+  std::string_view name;     // on the command line and in config.json
+  std::string_view display;  // in tables and figures
   std::string_view description;
 };
 
@@ -45,9 +46,9 @@ using S8StandardisedNet = S8Net<Norm>;
 
 // The networks, each built with every norm.
 inline constexpr auto kNets = std::tuple{
-    NetRow<SeedNet>{"seed", "the assignment's reference model"},
-    NetRow<S8StandardisedNet>{"s8", "residual adds and weight standardisation"},
-    NetRow<S8PlainNet>{"s8-plain", "S8Net without weight standardisation (ablation)"},
+    NetRow<SeedNet>{"seed", "SeedNet", "the assignment's reference model"},
+    NetRow<S8StandardisedNet>{"s8", "S8Net", "residual adds and weight standardisation"},
+    NetRow<S8PlainNet>{"s8-plain", "S8Net-plain", "S8Net without weight standardisation (ablation)"},
 };
 
 // Calls f.template operator()<Net>(net_name, norm_name) for every network with every norm.
@@ -73,7 +74,8 @@ const std::vector<std::string>& network_names();
 const std::vector<std::string>& norm_names();
 std::string network_names_text();  // "seed, s8 or s8-plain"
 std::string norm_names_text();     // "batch, group or layer"
-std::string norm_display_name(const std::string& norm);  // "batch" -> "BatchNorm"
+std::string norm_display_name(const std::string& norm);
+std::string network_display_name(const std::string& net);  // "seed" -> "SeedNet"  // "batch" -> "BatchNorm"
 bool norm_uses_batch_statistics(const std::string& norm);  // true for "batch"
 
 // Builds the named network for a batch size; `norm_batch` images share BatchNorm statistics

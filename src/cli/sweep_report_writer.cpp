@@ -2,6 +2,8 @@
 // against the normalisation batch and the SGD batch, from the run directories as they are.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -10,6 +12,7 @@
 
 #include "normlab/atomic_file.hpp"
 #include "normlab/models.hpp"
+#include "normlab/provenance.hpp"
 #include "normlab/report.hpp"
 #include "normlab/run_directory.hpp"
 #include "sweep_commands.hpp"
@@ -52,6 +55,54 @@ std::vector<std::string> other_settings(const SweepPlan& plan) {
   return others;
 }
 
+// What the report says of the sweep as a whole.
+struct ReportFacts {
+  std::string shared;   // "augment.flip=true, batch=128, ..." (config keys, as in sweep files)
+  std::string commits;  // which commit wrote the report and which trained the runs
+  int epochs = 0;       // the most any point asks
+  std::size_t seeds = 0;
+};
+
+std::string seeds_text(std::size_t n) { return n == 1 ? "1 seed" : std::to_string(n) + " seeds"; }
+
+ReportFacts report_facts(const SweepPlan& plan, const std::vector<RunCheck>& checks) {
+  ReportFacts facts;
+  std::vector<json> flat;
+  std::set<std::uint64_t> seeds;
+  for (const SweepPoint& p : plan.points) {
+    json f = json(p.config).flatten();
+    f.erase("/out_dir");
+    f.erase("/data_dir");
+    flat.push_back(f);
+    seeds.insert(p.config.seed);
+    facts.epochs = std::max(facts.epochs, p.config.epochs);
+  }
+  facts.seeds = seeds.size();
+  for (const auto& [key, value] : flat.front().items()) {
+    const bool everywhere = std::all_of(flat.begin(), flat.end(), [&](const json& f) {
+      return f.contains(key) && f.at(key) == value;
+    });
+    if (everywhere)
+      facts.shared += (facts.shared.empty() ? "" : ", ") + key.substr(1) + "=" + value_text(value);
+  }
+  for (char& ch : facts.shared)
+    if (ch == '/') ch = '.';
+  // The runs' commits from their config.json (where they started; a resumed run may add more).
+  std::set<std::string> commits;
+  for (std::size_t i = 0; i < plan.points.size(); ++i) {
+    if (checks[i].action != RunAction::finished && checks[i].action != RunAction::diverged) continue;
+    std::ifstream in(fs::path(plan.points[i].config.out_dir) / "config.json");
+    const json saved = json::parse(in, nullptr, false);
+    if (saved.is_object() && saved.contains("provenance"))
+      commits.insert(saved["provenance"].value("commit", "?"));
+  }
+  std::string trained;
+  for (const auto& c : commits) trained += (trained.empty() ? "" : ", ") + c;
+  facts.commits = fmt::format("Report by normlab commit {}; the finished runs were started by commit {}.",
+                              provenance(1).value("commit", "?"), trained.empty() ? "(none yet)" : trained);
+  return facts;
+}
+
 }  // namespace
 
 void write_report(const SweepPlan& plan, bool skip_mismatched) {
@@ -70,15 +121,21 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
       std::ifstream in(dir / "summary.json");
       summary = json::parse(in, nullptr, false);
     }
-    for (int k : p.norm_batches) {
+    // A norm that ignores the norm batch is one cell ("any"), drawn at every norm batch.
+    const bool per_norm_batch = norm_uses_batch_statistics(c.norm);
+    for (int k : per_norm_batch ? p.norm_batches : std::vector<int>{0}) {
       const std::string key =
           fmt::format("{}|{}|{}|{}|{}|{}", c.net, c.norm, c.batch, k, c.learning_rate, other);
       if (!cell_of.count(key)) {
         cell_of[key] = cells.size();
-        cells.push_back({c.net, norm_display_name(c.norm), other, c.batch, k, c.learning_rate,
-                         {}, {}, {}, {}});
+        cells.push_back({network_display_name(c.net), norm_display_name(c.norm), other, c.batch, k,
+                         {}, c.learning_rate, {}, {}, {}, {}});
       }
       SweepCell& cell = cells[cell_of[key]];
+      for (int plotted : per_norm_batch ? std::vector<int>{k} : p.norm_batches)
+        if (std::find(cell.plotted_norm_batches.begin(), cell.plotted_norm_batches.end(), plotted) ==
+            cell.plotted_norm_batches.end())
+          cell.plotted_norm_batches.push_back(plotted);
       if (check.action == RunAction::finished) {
         cell.final_accuracy.push_back(summary.value("final_test_accuracy", 0.0));
         cell.seconds_per_epoch.push_back(summary.value("seconds_per_epoch", 0.0));
@@ -94,14 +151,18 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
             summary.contains("diverged_at") ? summary["diverged_at"].value("step", 0) : 0,
             summary.is_object() ? summary.value("what", "?") : "?"));
       } else {
-        cell.not_averaged.push_back(p.name + ": " + run_state_text(check, c.epochs));
+        cell.not_averaged.push_back(p.name + ": " +
+                                    run_state_text(check, c.epochs, read_point_failure(plan, p.name)));
       }
     }
   }
 
-  std::string md = fmt::format("# Sweep {}\n\n{} runs ({} settings x seeds); final test accuracy in %, "
+  const ReportFacts facts = report_facts(plan, checks);
+  std::string md = fmt::format("# Sweep {}\n\n{} runs ({} settings x {}); final test accuracy in %, "
                                "mean ± std over the finished seeds.\n\n",
-                               plan.name, plan.points.size(), cells.size());
+                               plan.name, plan.points.size(), cells.size(), seeds_text(facts.seeds));
+  md += "Settings every run shares: " + facts.shared + ".\n\n";
+  md += facts.commits + "\n\n";
   // With --holdout the accuracy a run reports is the holdout's: say so, it is not the test set's.
   for (const SweepPoint& p : plan.points)
     if (p.config.holdout > 0) {
@@ -111,27 +172,35 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
       break;
     }
   md += sweep_table_markdown(cells);
+  md += "\n(The same table as CSV: report.csv.)\n";
+  write_file_atomically(plan.dir / "report.csv", sweep_table_csv(cells));
 
-  // Accuracy against the normalisation batch: one figure per (net, batch, lr), one line per norm.
+  // Accuracy against the normalisation batch: one figure per (net, batch, lr), one line per norm;
+  // against the SGD batch where the norm batch is the batch; else one point per setting.
+  const std::string settings_words = fmt::format("{} epoch{}, {}", facts.epochs, facts.epochs == 1 ? "" : "s",
+                                                 seeds_text(facts.seeds));
   std::map<std::string, std::map<std::string, ErrorBarSeries>> by_norm_batch;
   std::map<std::string, std::map<std::string, ErrorBarSeries>> by_batch;
+  std::vector<ErrorBarSeries> by_setting;
+  auto add = [](ErrorBarSeries& s, const std::string& label, double x, const MeanStd& m) {
+    s.label = label;
+    s.x.push_back(x);
+    s.mean.push_back(m.mean);
+    s.std.push_back(m.std);
+  };
   for (const SweepCell& cell : cells) {
     if (cell.final_accuracy.empty()) continue;
     const MeanStd m = mean_std(cell.final_accuracy);
     const std::string label = cell.other.empty() ? cell.norm : cell.norm + " " + cell.other;
-    auto& s = by_norm_batch[fmt::format("{} b{} lr{}", cell.net, cell.batch, float(cell.learning_rate))][label];
-    s.label = label;
-    s.x.push_back(std::log2(double(cell.norm_batch)));
-    s.mean.push_back(m.mean);
-    s.std.push_back(m.std);
-    if (cell.norm_batch == cell.batch) {
-      auto& b = by_batch[cell.net][label];
-      b.label = label;
-      b.x.push_back(std::log2(double(cell.batch)));
-      b.mean.push_back(m.mean);
-      b.std.push_back(m.std);
-    }
+    const std::string group = fmt::format("{}, batch {}, lr {}", cell.net, cell.batch, float(cell.learning_rate));
+    for (int k : cell.plotted_norm_batches) add(by_norm_batch[group][label], label, std::log2(double(k)), m);
+    if (cell.norm_batch == cell.batch || cell.norm_batch == 0)
+      add(by_batch[cell.net][label], label, std::log2(double(cell.batch)), m);
+    ErrorBarSeries& one = by_setting.emplace_back();
+    add(one, fmt::format("{} {}, b{} lr{}", cell.net, label, cell.batch, float(cell.learning_rate)),
+        double(by_setting.size()), m);
   }
+  bool drawn = false;
   auto figures = [&](const auto& groups, const std::string& stem, const std::string& x_label) {
     for (const auto& [title, series_by_norm] : groups) {
       std::vector<ErrorBarSeries> series;
@@ -141,18 +210,24 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
         points = std::max(points, s.x.size());
       }
       if (points < 2) continue;  // one x value is no curve
-      const std::string file = groups.size() == 1 ? stem + ".png"
-                                                  : stem + "-" + title + ".png";
-      std::string safe = file;
-      for (char& ch : safe)
-        if (ch == ' ' || ch == '/') ch = '_';
-      plot_error_bars(plan.dir / safe, series, fmt::format("{}: final test accuracy ({})", plan.name, title),
-                      x_label, "test accuracy (%), mean ± std over seeds", true);
-      md += fmt::format("\n![{}]({})\n", title, safe);
+      std::string file = groups.size() == 1 ? stem + ".png" : stem + "-" + title + ".png";
+      for (char& ch : file)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '_';
+      plot_error_bars(plan.dir / file, series,
+                      fmt::format("{}, {}: final test accuracy", title, settings_words), x_label,
+                      "test accuracy (%), mean ± std over seeds", true);
+      md += fmt::format("\n![{}]({})\n", title, file);
+      drawn = true;
     }
   };
   figures(by_norm_batch, "accuracy-vs-norm-batch", "images per normalisation batch");
   figures(by_batch, "accuracy-vs-batch", "SGD batch size (norm batch = batch)");
+  if (!drawn && !by_setting.empty()) {  // e.g. a grid over norms alone
+    plot_error_bars(plan.dir / "accuracy-by-setting.png", by_setting,
+                    fmt::format("{}: final test accuracy, {}", plan.name, settings_words),
+                    "setting (see the legend)", "test accuracy (%), mean ± std over seeds", false);
+    md += "\n![accuracy by setting](accuracy-by-setting.png)\n";
+  }
   write_file_atomically(plan.dir / "report.md", md);
   std::printf("%s", md.c_str());
   std::fprintf(stderr, "normlab: report written to %s\n", (plan.dir / "report.md").c_str());

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "normlab/error.hpp"
+#include "csv_field.hpp"
 #include "normlab/report/comparison_table.hpp"
 #include "plot_axes.hpp"
 #include "plplot_figure.hpp"
@@ -14,6 +15,10 @@
 namespace normlab {
 
 namespace {
+std::string norm_batch_text(const SweepCell& c) {
+  return c.norm_batch > 0 ? std::to_string(c.norm_batch) : std::string("any");
+}
+
 std::string mean_std_text(const std::vector<double>& values, int decimals) {
   if (values.empty()) return "n/a";
   const MeanStd m = mean_std(values);
@@ -31,7 +36,7 @@ std::string sweep_table_markdown(std::span<const SweepCell> cells) {
       other ? "other | " : "", other ? "---|" : "");
   for (const SweepCell& c : cells)
     table += fmt::format("| {} | {} | {}{} | {} | {:g} | {} | {} | {} | {} |\n", c.net, c.norm,
-                         other ? c.other + " | " : "", c.batch, c.norm_batch, c.learning_rate,
+                         other ? c.other + " | " : "", c.batch, norm_batch_text(c), c.learning_rate,
                          c.not_averaged.empty()
                              ? std::to_string(c.final_accuracy.size())
                              : fmt::format("{} of {}", c.final_accuracy.size(),
@@ -43,6 +48,25 @@ std::string sweep_table_markdown(std::span<const SweepCell> cells) {
     for (const std::string& line : c.not_averaged) missing += "- " + line + "\n";
   if (!missing.empty()) table += "\nNot averaged:\n\n" + missing;
   return table;
+}
+
+std::string sweep_table_csv(std::span<const SweepCell> cells) {
+  std::string csv =
+      "net,norm,other,batch,norm_batch,learning_rate,runs,not_averaged,final_test_accuracy_mean,"
+      "final_test_accuracy_std,last5_test_accuracy_mean,last5_test_accuracy_std,seconds_per_epoch_mean\n";
+  auto number = [](const std::vector<double>& values, bool std) {
+    if (values.empty()) return std::string();
+    const MeanStd m = mean_std(values);
+    return fmt::format("{:.4f}", std ? m.std : m.mean);
+  };
+  for (const SweepCell& c : cells)
+    csv += fmt::format("{},{},{},{},{},{:g},{},{},{},{},{},{},{}\n", csv_field(c.net), csv_field(c.norm),
+                       csv_field(c.other), c.batch, norm_batch_text(c), c.learning_rate,
+                       c.final_accuracy.size(), c.not_averaged.size(),
+                       number(c.final_accuracy, false), number(c.final_accuracy, true),
+                       number(c.last5_accuracy, false), number(c.last5_accuracy, true),
+                       number(c.seconds_per_epoch, false));
+  return csv;
 }
 
 void plot_error_bars(const std::filesystem::path& png, std::span<const ErrorBarSeries> series,

@@ -46,6 +46,13 @@ std::string norm_display_name(const std::string& norm) {
   return display;
 }
 
+std::string network_display_name(const std::string& net) {
+  std::string display = net;
+  std::apply([&](const auto&... row) { ((row.name == net ? void(display = row.display) : void()), ...); },
+             kNets);
+  return display;
+}
+
 bool norm_uses_batch_statistics(const std::string& norm) {
   bool uses = false;
   std::apply([&](const auto&... row) { ((row.name == norm ? void(uses = row.batch_statistics) : void()), ...); },

@@ -16,7 +16,8 @@ struct SweepCell {
   std::string norm;  // display name, "BatchNorm"
   std::string other;  // the other options that differ between the sweep's points: "conv=winograd"
   int batch = 0;
-  int norm_batch = 0;  // the images BatchNorm's statistics saw
+  int norm_batch = 0;  // the images BatchNorm's statistics saw; 0 for a norm that ignores it ("any")
+  std::vector<int> plotted_norm_batches;  // where its line stands in a figure against the norm batch
   double learning_rate = 0;
   std::vector<double> final_accuracy;  // one per finished seed
   std::vector<double> last5_accuracy;  // mean test accuracy of each finished seed's last 5 epochs
@@ -27,6 +28,8 @@ struct SweepCell {
 // One row per cell: runs, final test accuracy and last-5-epochs mean (mean +- std), s/epoch;
 // then every run not averaged (diverged, unfinished), listed by name.
 std::string sweep_table_markdown(std::span<const SweepCell> cells);
+// The same rows as CSV, with means and standard deviations in columns of their own.
+std::string sweep_table_csv(std::span<const SweepCell> cells);
 
 struct ErrorBarSeries {
   std::string label;
