@@ -57,6 +57,11 @@ class Cifar10 {
   std::vector<std::string> names_;
 };
 
+// The checks load() makes before reading anything: the directory, the six files' sizes and the
+// class names; cheap (no records read), so a job can be refused before it is queued. Throws
+// normlab::Error naming the file and what is wrong. Labels are only checked by load().
+void check_cifar10_files(const std::filesystem::path& dir, int records_per_file = kRecordsPerFile);
+
 // --data DIR, else $NORMLAB_DATA, else data/cifar-10-batches-bin (relative to the cwd).
 std::filesystem::path resolve_data_dir(const std::string& option_value);
 

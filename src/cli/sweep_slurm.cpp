@@ -1,6 +1,7 @@
 // A sweep as a Slurm job array: one array task per point (each `normlab sweep ... --point I`),
 // and a report job that runs after them.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -8,6 +9,7 @@
 
 #include "commands.hpp"
 #include "normlab/atomic_file.hpp"
+#include "normlab/cifar10.hpp"
 #include "normlab/error.hpp"
 #include "sweep_commands.hpp"
 
@@ -35,14 +37,53 @@ std::string run_and_read(const std::string& command) {
   return out;
 }
 
+// What every task needs is checked here, before anything is written or queued: a task that
+// cannot start fails in the queue, long after the one who submitted it has gone.
+
+// The data every task reads, resolved as training resolves it (--data, $NORMLAB_DATA, else
+// data/cifar-10-batches-bin), absolute so that a task in another working directory finds it.
+fs::path checked_data_dir(const SweepPlan& plan) {
+  const fs::path dir = fs::absolute(resolve_data_dir(plan.points.front().config.data_dir));
+  check_cifar10_files(dir);
+  return dir;
+}
+
+// The program the script execs: this one, still at its path (not deleted or made unrunnable
+// since it started).
+void check_task_program() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) fail("/proc/self/exe", "cannot read the path of this program: " + ec.message());
+  if (::access(exe.c_str(), X_OK) != 0)
+    fail(exe, "the Slurm tasks would run this program, but it cannot be executed there: " + errno_text());
+}
+
+// The sweep directory is a writable directory, or the nearest existing folder above it is
+// (create_directories will make the rest); checked without creating anything.
+void check_out_dir(const fs::path& out) {
+  const fs::path dir = fs::absolute(out);
+  fs::path existing = dir;
+  std::error_code ec;
+  while (!fs::exists(existing, ec) && existing != existing.parent_path()) existing = existing.parent_path();
+  if (!fs::is_directory(existing, ec))
+    fail(dir, "cannot be created: " + existing.string() + " is not a directory");
+  if (::access(existing.c_str(), W_OK | X_OK) != 0)
+    fail(dir, (existing == dir ? "cannot write in it: " : "cannot be created in " + existing.string() + ": ") +
+                  errno_text());
+}
+
 }  // namespace
 
 int write_slurm(const SweepArgs& a, const SweepPlan& plan) {
   check_sweep_points(plan, a.skip_mismatched);
+  SweepArgs task_args = a;
+  task_args.overrides.data_dir = checked_data_dir(plan).string();
+  check_task_program();
+  check_out_dir(plan.dir);
   const fs::path slurm_dir = fs::absolute(plan.dir) / "slurm";
   fs::create_directories(slurm_dir);
   const int threads = plan.points.front().config.threads;
-  std::vector<std::string> words = plan_words(a, plan);
+  std::vector<std::string> words = plan_words(task_args, plan);
   std::string command;
   for (const auto& w : words) command += shell_quote(w) + " ";
   std::string options = fmt::format("#SBATCH --cpus-per-task={}\n", a.cpus_per_task > 0 ? a.cpus_per_task : threads);

@@ -116,6 +116,12 @@ ImageSet ImageSet::last(int n) const {
   return ImageSet{records + static_cast<std::size_t>(count - n) * kRecordBytes, n};
 }
 
+void check_cifar10_files(const fs::path& dir, int records_per_file) {
+  check_directory(dir);
+  for (const char* name : kBatchFiles) checked_batch_size(dir / name, records_per_file);
+  read_class_names(dir / kMetaFile);
+}
+
 Cifar10 Cifar10::load(const fs::path& dir) { return load(dir, kRecordsPerFile); }
 
 Cifar10 Cifar10::load(const fs::path& dir, int records_per_file) {
