@@ -58,7 +58,8 @@ void add_sweep_command(CLI::App& app) {
       for (std::size_t i = 0; i < plan.points.size(); ++i) {
         const SweepPoint& p = plan.points[i];
         std::printf("%zu %s %s\n", i, p.name.c_str(),
-                    run_state_text(check_planned_run(p.config), p.config.epochs).c_str());
+                    run_state_text(check_planned_run(p.config), p.config.epochs,
+                                   read_point_failure(plan, p.name)).c_str());
       }
     } else if (a->report) {
       write_report(plan, a->skip_mismatched);

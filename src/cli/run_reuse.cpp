@@ -82,7 +82,22 @@ RunCheck check_planned_run(const TrainConfig& wanted) {
   return check;
 }
 
-std::string run_state_text(const RunCheck& check, int wanted_epochs) {
+namespace {
+
+std::string failure_text(const PointFailure& f) {
+  std::string details = f.error;
+  if (!f.log.empty()) details += (details.empty() ? "see " : "; see ") + f.log;
+  return fmt::format("failed (exit {}{}{})", f.exit_code, details.empty() ? "" : ": ", details);
+}
+
+}  // namespace
+
+std::string run_state_text(const RunCheck& check, int wanted_epochs,
+                           const std::optional<PointFailure>& failure) {
+  // A failure matters only while nothing better is there: a finished, diverged or mismatched
+  // run says more than how a later attempt ended.
+  const bool open = check.action == RunAction::start || check.action == RunAction::resume;
+  if (failure && open) return failure_text(*failure);
   switch (check.action) {
     case RunAction::start: return "not started";
     case RunAction::resume:

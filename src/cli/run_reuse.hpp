@@ -4,6 +4,7 @@
 // and output paths aside), so no report shows a run under settings it was not trained with.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,9 +40,18 @@ std::vector<std::string> recipe_differences(const TrainConfig& saved, const Trai
 // A setting's value as a command line gives it: 0.01, one-cycle, 0 (not 0.0), true.
 std::string value_text(const nlohmann::json& value);
 
+// How the last process of a sweep point ended when it ended with an error before finishing.
+struct PointFailure {
+  int exit_code = 0;
+  std::string error;  // its one-line error ("" when it printed none)
+  std::string log;    // where its output went ("" when unknown)
+};
+
 // The one wording of a planned run's state, for listings and reports: "not started",
 // "unfinished", "finished", "finished 5 of 20 epochs", "diverged",
-// "trained with other settings: --momentum 0.5 (the run has 0.9)".
-std::string run_state_text(const RunCheck& check, int wanted_epochs);
+// "trained with other settings: --momentum 0.5 (the run has 0.9)", and for a run not started
+// or unfinished whose last process failed, "failed (exit 2: <error>; see <log>)".
+std::string run_state_text(const RunCheck& check, int wanted_epochs,
+                           const std::optional<PointFailure>& failure = std::nullopt);
 
 }  // namespace normlab::cli

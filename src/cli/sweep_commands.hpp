@@ -4,6 +4,7 @@
 // them to the command line.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,15 @@ std::vector<std::string> plan_words(const SweepArgs& args, const SweepPlan& plan
 // Every point's state. A point whose directory holds a run of other settings is refused (an
 // Error naming the point and the settings) unless skip_mismatched.
 std::vector<RunCheck> check_sweep_points(const SweepPlan& plan, bool skip_mismatched);
+
+// A point whose last process failed has failed/NAME.json in the sweep directory (exit code,
+// one-line error, where its output went) until a later process starts training it or finds it
+// finished. Recording never throws: it runs while another error is on its way out.
+std::optional<PointFailure> read_point_failure(const SweepPlan& plan, const std::string& name);
+void record_point_failure(const SweepPlan& plan, const std::string& name, const PointFailure& failure);
+void forget_point_failure(const SweepPlan& plan, const std::string& name);
+// Where a Slurm array task's output goes (the script's --output), "" outside an array task.
+std::string this_task_log(const SweepPlan& plan);
 
 int run_point(const SweepArgs& args, const SweepPlan& plan, int index);
 int run_locally(const SweepArgs& args, const SweepPlan& plan);

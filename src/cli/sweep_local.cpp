@@ -9,6 +9,8 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -43,6 +45,36 @@ pid_t start_child(const std::vector<std::string>& words, const fs::path& log) {
   argv.push_back(nullptr);
   ::execv(argv[0], argv.data());
   ::_exit(127);
+}
+
+// Finished, diverged, in use by another process and stopped are ends a point can have; any
+// other exit is a failure the listing and the report name.
+bool is_failure(int code) {
+  return code != kExitOk && code != kExitDiverged && code != kExitBusy && code != kExitStopped;
+}
+
+// The last "normlab: error: " line of a log, without that prefix ("" when there is none).
+std::string last_error_line(const fs::path& log) {
+  static const std::string prefix = "normlab: error: ";
+  std::ifstream in(log);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (line.rfind(prefix, 0) == 0) last = line.substr(prefix.size());
+  return last;
+}
+
+// The child records its own errors; this adds where its log is, and covers a child that died
+// without a word (a signal, an exec failure).
+void record_child_failure(const SweepPlan& plan, const std::string& name, int code, int status) {
+  const fs::path log = fs::absolute(plan.dir / "logs" / (name + ".log"));
+  PointFailure failure{code, "", log.string()};
+  if (WIFSIGNALED(status))
+    failure.error = std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
+  else if (const auto own = read_point_failure(plan, name))
+    failure.error = own->error;
+  else
+    failure.error = last_error_line(log);
+  record_point_failure(plan, name, failure);
 }
 
 }  // namespace
@@ -84,6 +116,7 @@ int run_locally(const SweepArgs& a, const SweepPlan& plan) {
       std::vector<std::string> words = plan_words(a, plan);
       words.insert(words.end(), {"--point", std::to_string(i)});
       const auto& name = plan.points[std::size_t(i)].name;
+      forget_point_failure(plan, name);  // this attempt's end decides
       running[start_child(words, plan.dir / "logs" / (name + ".log"))] = i;
     }
     if (g_sweep_stop && !forwarded) {
@@ -111,6 +144,7 @@ int run_locally(const SweepArgs& a, const SweepPlan& plan) {
                  code == kExitOk || code == kExitBusy ? ""
                                                        : fmt::format(" (exit {}, log {})", code,
                                                                      (plan.dir / "logs" / (name + ".log")).string()).c_str());
+    if (is_failure(code)) record_child_failure(plan, name, code, status);
     if (code == kExitStopped || g_sweep_stop) worst = kExitStopped;
     else if (code != kExitOk && code != kExitDiverged && code != kExitBusy) worst = std::max(worst, kExitBadInput);
     else if (code == kExitDiverged && worst == kExitOk) worst = kExitDiverged;

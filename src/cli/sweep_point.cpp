@@ -47,16 +47,15 @@ std::vector<RunCheck> check_sweep_points(const SweepPlan& plan, bool skip_mismat
   return checks;
 }
 
-int run_point(const SweepArgs& args, const SweepPlan& plan, int index) {
-  if (index < 0 || index >= int(plan.points.size()))
-    fail("--point " + std::to_string(index),
-         "out of range: the sweep has points 0.." + std::to_string(plan.points.size() - 1));
-  const SweepPoint& point = plan.points[std::size_t(index)];
+namespace {
+
+int run_one_point(const SweepArgs& args, const SweepPlan& plan, const SweepPoint& point) {
   const fs::path dir = point.config.out_dir;
   const RunCheck check = check_planned_run(point.config);
   switch (check.action) {
     case RunAction::finished:
     case RunAction::diverged:
+      forget_point_failure(plan, point.name);
       std::fprintf(stderr, "normlab: %s is already %s\n", point.name.c_str(),
                    run_state_text(check, point.config.epochs).c_str());
       return check.action == RunAction::finished ? kExitOk : kExitDiverged;
@@ -76,6 +75,7 @@ int run_point(const SweepArgs& args, const SweepPlan& plan, int index) {
   }
   fs::create_directories(plan.dir);
   const Cifar10 data = Cifar10::load(resolve_data_dir(point.config.data_dir));
+  forget_point_failure(plan, point.name);  // it starts training: an earlier failure is history
   try {
     return train_run(point.config, check.action == RunAction::resume, data);
   } catch (const Error&) {
@@ -84,6 +84,25 @@ int run_point(const SweepArgs& args, const SweepPlan& plan, int index) {
       std::fprintf(stderr, "normlab: %s was taken by process %ld; left to it\n", point.name.c_str(), holder);
       return kExitBusy;
     }
+    throw;
+  }
+}
+
+}  // namespace
+
+int run_point(const SweepArgs& args, const SweepPlan& plan, int index) {
+  if (index < 0 || index >= int(plan.points.size()))
+    fail("--point " + std::to_string(index),
+         "out of range: the sweep has points 0.." + std::to_string(plan.points.size() - 1));
+  const SweepPoint& point = plan.points[std::size_t(index)];
+  // The exit codes main() gives these errors; the record lets --list and the report say why.
+  try {
+    return run_one_point(args, plan, point);
+  } catch (const Error& e) {
+    record_point_failure(plan, point.name, {kExitBadInput, e.what(), this_task_log(plan)});
+    throw;
+  } catch (const std::exception& e) {
+    record_point_failure(plan, point.name, {1, std::string("internal error: ") + e.what(), this_task_log(plan)});
     throw;
   }
 }
