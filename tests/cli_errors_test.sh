@@ -99,6 +99,34 @@ expect_error "sweep --slurm --partition with a space" '--partition|one word' -- 
   sweep --grid seed=1 --slurm --partition 'a b'
 expect_error "sweep --grid without =" '--grid|KEY=VALUE' -- sweep --grid seed
 expect_error "sweep file that is not TOML" 'not-toml.toml|not valid TOML' -- sweep "$tmp/not-toml.toml"
+
+# --- sweep --slurm: what every task needs is checked at submission, not left to fail in the queue --
+# No --data, no $NORMLAB_DATA and no data/ here: refused naming where training would look.
+expect_error "sweep --slurm without data" "$tmp/data/cifar-10-batches-bin|no such directory" -- \
+  sweep --grid seed=1,2 --slurm --out "$tmp/slurm-nodata"
+[ ! -e "$tmp/slurm-nodata" ] && ok "sweep --slurm without data: nothing written" ||
+  bad "sweep --slurm without data wrote $tmp/slurm-nodata"
+expect_error "sweep --slurm over a truncated data file" 'data_batch_3.bin|not a multiple' -- \
+  sweep --grid seed=1,2 --slurm --data "$truncated" --out "$tmp/slurm-truncated"
+touch "$tmp/a-file"  # root may write anywhere: only a file in the path makes --out uncreatable
+expect_error "sweep --slurm with an uncreatable --out" 'a-file/sub|a-file is not a directory' -- \
+  sweep --grid seed=1,2 --slurm --data "$fake" --out "$tmp/a-file/sub"
+[ ! -e "$tmp/slurm-truncated" ] && [ -f "$tmp/a-file" ] && [ ! -s "$tmp/a-file" ] &&
+  ok "refused sweep --slurm: nothing written" || bad "a refused sweep --slurm wrote something"
+# The program the script would exec is gone (deleted since it started: run through an open fd).
+cp "$normlab" "$tmp/normlab-gone"
+exec 3<"$tmp/normlab-gone"
+rm "$tmp/normlab-gone"
+rc=0; /proc/self/fd/3 sweep --grid seed=1 --slurm --data "$fake" --out "$tmp/slurm-gone" >/dev/null 2>"$tmp/err" || rc=$?
+exec 3<&-
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q 'normlab-gone (deleted).*cannot be executed' "$tmp/err" &&
+  [ ! -e "$tmp/slurm-gone" ] && ok "sweep --slurm from a deleted program: $(cat "$tmp/err")" ||
+  { bad "sweep --slurm from a deleted program (exit $rc)"; cat "$tmp/err"; }
+# A relative $NORMLAB_DATA is written into the script as the absolute path a task resolves.
+rc=0; NORMLAB_DATA=fake-data "$normlab" sweep --grid seed=1,2 --slurm --out "$tmp/slurm-ok" >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 0 ] && grep -q "^exec .*'--data' '$fake' " "$tmp/slurm-ok/slurm/sweep.sbatch" &&
+  ok "sweep --slurm with NORMLAB_DATA=fake-data: the script holds --data $fake" ||
+  { bad "sweep --slurm with a relative NORMLAB_DATA (exit $rc)"; cat "$tmp/err" "$tmp/slurm-ok/slurm/sweep.sbatch"; }
 expect_error "--norm-batch 3" '--norm-batch must divide the batch size 128, not be 3' -- \
   train --norm-batch 3 --data "$fake" --out "$tmp/o"
 expect_error "--norm-batch 64 of 32" '--norm-batch must divide the batch size 32, not be 64' -- \

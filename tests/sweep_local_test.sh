@@ -210,5 +210,44 @@ else
   bad "diverging sweep (exit $rc)"; cat "$tmp/div/report.md" 2>/dev/null | head; tail -3 "$tmp/div.out"
 fi
 
+# --- A point whose process fails is listed and reported as failed, with its error and log,
+# not as "not started"; a later successful run clears it --------------------------------------
+# Labels out of range: sizes are right, so only loading the records finds it (exit 2 in each point).
+bad_data="$tmp/bad-labels"
+mkdir "$bad_data"
+for f in "$data"/*; do ln -s "$f" "$bad_data/"; done
+rm "$bad_data/data_batch_1.bin"
+cp "$data/data_batch_1.bin" "$bad_data/"
+printf '\310' | dd of="$bad_data/data_batch_1.bin" bs=1 conv=notrunc 2>/dev/null  # label 200
+small=(--set net=seed --set epochs=1 --set limit=256 --set holdout=64 --set batch-size=32 --set threads=1
+       --grid seed=1,2)
+rc=0; "$normlab" sweep "${small[@]}" --out "$tmp/f" --data "$bad_data" >"$tmp/f.out" 2>&1 || rc=$?
+"$normlab" sweep "${small[@]}" --out "$tmp/f" --list >"$tmp/f.list" 2>&1
+failed='failed \(exit 2: [^;]*bad-labels/data_batch_1.bin: record 0 has label 200, expected 0-9; see [^ ]*/f/logs/'
+if [ "$rc" -eq 2 ] && [ "$(grep -cE "^[01] seed-batch-b32-nb32-lr0.01-s[12] $failed" "$tmp/f.list")" -eq 2 ] &&
+   grep -qE "^0 seed-batch-b32-nb32-lr0.01-s1 ${failed}seed-batch-b32-nb32-lr0.01-s1.log\)$" "$tmp/f.list" &&
+   [ "$(grep -cE "^- seed-batch-b32-nb32-lr0.01-s[12]: $failed" "$tmp/f/report.md")" -eq 2 ] &&
+   ! grep -q 'not started' "$tmp/f.list" "$tmp/f/report.md"; then
+  ok "points that fail on a corrupt label: exit 2, listed and reported as 'failed (exit 2: <error>; see <log>)'"
+else
+  bad "failing points (exit $rc)"; cat "$tmp/f.list"; grep -A3 'Not averaged' "$tmp/f/report.md"; tail -3 "$tmp/f.out"
+fi
+# One point run alone (a Slurm task's way) whose data directory has gone since the plan.
+rc=0; "$normlab" sweep "${small[@]}" --out "$tmp/f" --data "$tmp/gone" --point 1 >/dev/null 2>"$tmp/f.err" || rc=$?
+"$normlab" sweep "${small[@]}" --out "$tmp/f" --list >"$tmp/f.list" 2>&1
+if [ "$rc" -eq 2 ] && grep -qE '^1 seed-batch-b32-nb32-lr0.01-s2 failed \(exit 2: [^ ]*/gone: no such directory' "$tmp/f.list"; then
+  ok "--point without its data: exit 2, listed as failed with its error"
+else
+  bad "--point without its data (exit $rc)"; cat "$tmp/f.err" "$tmp/f.list"
+fi
+rc=0; "$normlab" sweep "${small[@]}" --out "$tmp/f" --data "$data" >"$tmp/f.out" 2>&1 || rc=$?
+"$normlab" sweep "${small[@]}" --out "$tmp/f" --list >"$tmp/f.list" 2>&1
+if [ "$rc" -eq 0 ] && [ "$(grep -c ' finished$' "$tmp/f.list")" -eq 2 ] && ! grep -q failed "$tmp/f/report.md" &&
+   [ -z "$(ls -A "$tmp/f/failed" 2>/dev/null)" ]; then
+  ok "rerun with good data: both points finished, no failure left in the list, report or failed/"
+else
+  bad "rerun after the failures (exit $rc)"; cat "$tmp/f.list"; ls "$tmp/f/failed"
+fi
+
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]
