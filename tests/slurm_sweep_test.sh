@@ -55,6 +55,19 @@ fi
 source "$cluster/env.sh"
 ok "one-node Slurm up ($((SECONDS - t)) s)"
 
+# --- Refused at submission: a task could not find the data --------------------------------------
+# No --data, no $NORMLAB_DATA, no data/ in the working directory: nothing written or queued.
+mkdir "$tmp/no-data-here"
+rc=0; (cd "$tmp/no-data-here" && "$normlab" sweep "$tmp/tiny.toml" --out "$tmp/refused" --slurm --submit) \
+  >/dev/null 2>"$tmp/refused.err" || rc=$?
+if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/refused.err")" -eq 1 ] &&
+   grep -q "^normlab: error: $tmp/no-data-here/data/cifar-10-batches-bin: no such directory" "$tmp/refused.err" &&
+   [ ! -e "$tmp/refused" ] && [ -z "$(squeue -h 2>/dev/null)" ]; then
+  ok "sweep --slurm --submit without data: refused at submission, nothing written or queued: $(cat "$tmp/refused.err")"
+else
+  bad "sweep --slurm --submit without data (exit $rc)"; cat "$tmp/refused.err"; squeue
+fi
+
 # --- Submit the array and its report job --------------------------------------------------------
 out="$tmp/slurm-runs"
 rc=0
@@ -117,6 +130,39 @@ if [ -f "$out/report.md" ] && [ "$(grep -c '^| SeedNet |' "$out/report.md")" -ge
   ok "the dependent job wrote report.md with every point averaged"
 else
   bad "report.md missing or incomplete"; cat "$out/report.md" 2>/dev/null | head -20; cat "$out/slurm/report.out" 2>/dev/null | tail -5
+fi
+
+# --- Tasks that fail: reported as failed, with the error and the task's output file -------------
+# Label 200 in the first record: the sizes are right, so the check at submission passes, and
+# every task fails loading the data (exit 2). The data comes from a relative $NORMLAB_DATA.
+mkdir "$tmp/bad-labels"
+for f in "$data"/*; do ln -s "$f" "$tmp/bad-labels/"; done
+rm "$tmp/bad-labels/data_batch_1.bin"
+cp "$data/data_batch_1.bin" "$tmp/bad-labels/"
+printf '\310' | dd of="$tmp/bad-labels/data_batch_1.bin" bs=1 conv=notrunc 2>/dev/null
+failing="$tmp/failing"
+rc=0
+ids=$(cd "$tmp" && NORMLAB_DATA=bad-labels "$normlab" sweep tiny.toml --grid norm=batch --out "$failing" \
+  --slurm --submit 2>"$tmp/failing.err") || rc=$?
+read -r fjob freport <<<"$ids"
+grep -q "^exec .*'--data' '$tmp/bad-labels' " "$failing/slurm/sweep.sbatch" 2>/dev/null &&
+  ok "NORMLAB_DATA=bad-labels: the script holds --data $tmp/bad-labels" ||
+  { bad "the script's --data (submit exit $rc)"; cat "$tmp/failing.err"; }
+waited=0
+while [ -n "$fjob" ] && [ -n "$(squeue -h -j "$fjob,$freport" 2>/dev/null)" ] && [ "$waited" -lt 120 ]; do
+  sleep 1; waited=$((waited + 1))
+done
+"$normlab" sweep "$tmp/tiny.toml" --grid norm=batch --out "$failing" --list >"$tmp/failing.list" 2>&1
+why='failed \(exit 2: [^;]*bad-labels/data_batch_1.bin: record 0 has label 200, expected 0-9; see '
+if [ -n "$fjob" ] &&
+   grep -qE "^0 seed-batch-b32-nb32-lr0.01-s1 ${why}$failing/slurm/${fjob}_0.out\)$" "$tmp/failing.list" &&
+   grep -qE "^1 seed-batch-b32-nb32-lr0.01-s2 ${why}$failing/slurm/${fjob}_1.out\)$" "$tmp/failing.list" &&
+   [ "$(grep -cE "^- seed-batch-b32-nb32-lr0.01-s[12]: ${why}$failing/slurm/${fjob}_[01].out\)$" "$failing/report.md")" -eq 2 ] &&
+   ! grep -q 'not started' "$failing/report.md"; then
+  ok "2 failing tasks: --list and the report job say 'failed (exit 2: <error>; see <task output>)'"
+else
+  bad "failing tasks (job ${fjob:-none})"; cat "$tmp/failing.list"; grep -A3 'Not averaged' "$failing/report.md" 2>/dev/null
+  cat "$failing/slurm/report.out" 2>/dev/null | tail -3
 fi
 
 echo "$passed passed, $failures failed"
