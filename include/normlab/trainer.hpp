@@ -48,9 +48,10 @@ class Trainer {
   // Trains until the last epoch (finished), until a stop is requested (stopped: the state says
   // where) or until a loss or a parameter goes non-finite (diverged: divergence() says where;
   // the state and the network are then not to be saved). Calls on_epoch after each epoch's
-  // evaluation, with a finite network.
+  // evaluation, with a finite network. With stop_after_epoch > 0 it stops (resumably, at an
+  // epoch's end) once that many epochs are done.
   template <class OnEpoch>
-  Outcome run(TrainingState& state, OnEpoch&& on_epoch);
+  Outcome run(TrainingState& state, OnEpoch&& on_epoch, int stop_after_epoch = 0);
   const Divergence& divergence() const { return divergence_; }
 
   Evaluation evaluate();  // the test (or holdout) pass
@@ -68,11 +69,13 @@ class Trainer {
 };
 
 template <class OnEpoch>
-Outcome Trainer::run(TrainingState& state, OnEpoch&& on_epoch) {
+Outcome Trainer::run(TrainingState& state, OnEpoch&& on_epoch, int stop_after_epoch) {
   while (state.epoch < config_.epochs) {
     const Outcome outcome = train_epoch(state);
     if (outcome != Outcome::finished) return outcome;
     on_epoch(state);
+    if (stop_after_epoch > 0 && state.epoch >= stop_after_epoch && state.epoch < config_.epochs)
+      return Outcome::stopped;
   }
   return Outcome::finished;
 }

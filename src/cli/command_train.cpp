@@ -1,4 +1,6 @@
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "normlab/conv_options.hpp"
@@ -11,7 +13,7 @@ namespace normlab::cli {
 
 namespace fs = std::filesystem;
 
-int train_run(TrainConfig config, bool resume, const Cifar10& data) {
+int train_run(TrainConfig config, bool resume, const Cifar10& data, int stop_after_epoch) {
   const fs::path dir = config.out_dir;
   check_this_cpu_naming_options(config);
   // The Trainer first: a configuration it refuses (say, a --limit below one batch) must not
@@ -46,10 +48,13 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data) {
                  "which is slower than f32 (normlab_bench conv_kernels/ shows by how much)\n");
   install_stop_handlers();
   TrainingState last_good = state;
-  const Outcome outcome = trainer.run(state, [&](const TrainingState& s) {
-    write_epoch_outputs(dir, config, s, trainer.network());
-    last_good = s;
-  });
+  const Outcome outcome = trainer.run(
+      state,
+      [&](const TrainingState& s) {
+        write_epoch_outputs(dir, config, s, trainer.network());
+        last_good = s;
+      },
+      stop_after_epoch);
   if (outcome == Outcome::diverged) {
     const Divergence& d = trainer.divergence();
     write_diverged_summary(dir, config, last_good, d, trainer.network());
@@ -58,6 +63,12 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data) {
                  "the last good state (epoch %d)\n",
                  dir.c_str(), d.epoch, d.step, d.what.c_str(), last_good.epoch);
     return kExitDiverged;
+  }
+  if (outcome == Outcome::stopped && stop_after_epoch > 0 && state.epoch == stop_after_epoch &&
+      state.step == 0) {
+    std::fprintf(stderr, "normlab: stopped after epoch %d as asked (--stop-after). Resume with: "
+                         "normlab train --resume %s\n", state.epoch, dir.c_str());
+    return kExitOk;
   }
   if (outcome == Outcome::stopped) {
     write_epoch_outputs(dir, config, state, trainer.network());
@@ -91,34 +102,69 @@ TrainConfig resumed_config(const fs::path& dir, const RecipeOptions& options, co
   return config;
 }
 
+namespace {
+// The recipe of another run: DIR/config.json or the file itself (a published study's
+// NAME-config.json). Its paths are not taken: the data and output are this run's.
+TrainConfig liked_config(const fs::path& path) {
+  const fs::path dir = fs::is_directory(path) ? path : path.parent_path();
+  TrainConfig config;
+  if (fs::is_directory(path)) {
+    config = read_run_config(dir);
+  } else {
+    std::ifstream in(path);
+    if (!in) fail(path, "cannot read (give a run directory or its config.json)");
+    try {
+      config = train_config_from_saved(nlohmann::json::parse(in));
+      config.validate();
+    } catch (const ConfigError& e) {
+      fail(path, e.key + " " + e.problem);
+    } catch (const nlohmann::json::exception& e) {
+      fail(path, std::string("not a valid run configuration: ") + e.what());
+    }
+  }
+  config.data_dir.clear();
+  config.out_dir.clear();
+  return config;
+}
+}  // namespace
+
 void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "train one network with one normalisation");
   auto options = std::make_shared<RecipeOptions>();
   options->add_to(*cmd);
   auto out = std::make_shared<std::string>();
   auto resume = std::make_shared<std::string>();
+  auto like = std::make_shared<std::string>();
+  auto stop_after = std::make_shared<int>(0);
   auto* out_option =
       cmd->add_option("--out", *out, "run directory to create (default runs/<net>-<norm>-seed<S>)");
   cmd->add_option("--resume", *resume,
                   "continue the run in this directory from its checkpoint (with --epochs: a new "
                   "total, constant schedule only)")
       ->excludes(out_option);
-  cmd->callback([cmd, options, out, resume] {
+  cmd->add_option("--like", *like,
+                  "start from another run's recipe (its directory or config.json) instead of the "
+                  "network's; the options given change it")
+      ->excludes("--resume");
+  cmd->add_option("--stop-after", *stop_after,
+                  "stop once this many epochs are done, checkpointed and resumable (exit 0)")
+      ->check(CLI::Range(1, 1000));
+  cmd->callback([cmd, options, out, resume, like, stop_after] {
     int code = 0;
     if (!resume->empty()) {
       const TrainConfig config = resumed_config(*resume, *options, *cmd);
       check_this_cpu_naming_options(config);  // before loading the data
       const Cifar10 data = Cifar10::load(resolve_data_dir(config.data_dir));
-      code = train_run(config, true, data);
+      code = train_run(config, true, data, *stop_after);
     } else {
-      TrainConfig config = options->apply(*cmd);
+      TrainConfig config = like->empty() ? options->apply(*cmd) : options->apply_to(liked_config(*like), *cmd);
       config.out_dir = !out->empty() ? *out
                                      : "runs/" + config.net + "-" + config.norm + "-seed" +
                                            std::to_string(config.seed);
       check_this_cpu_naming_options(config);
       check_new_run_directory(config.out_dir);  // before minutes of loading and building
       const Cifar10 data = Cifar10::load(resolve_data_dir(config.data_dir));
-      code = train_run(config, false, data);
+      code = train_run(config, false, data, *stop_after);
     }
     if (code != 0) throw CLI::RuntimeError(code);
   });

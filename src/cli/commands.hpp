@@ -60,6 +60,7 @@ inline constexpr int kExitStopped = 130;  // SIGINT/SIGTERM: checkpoint saved, r
 
 // Trains one configuration into config.out_dir (or continues the run there), writing the run
 // directory as it goes, holding its lock. Returns one of the exit codes above.
-int train_run(TrainConfig config, bool resume, const class Cifar10& data);
+// With stop_after_epoch > 0 it stops at that epoch's end, checkpointed and resumable (exit 0).
+int train_run(TrainConfig config, bool resume, const class Cifar10& data, int stop_after_epoch = 0);
 
 }  // namespace normlab::cli
