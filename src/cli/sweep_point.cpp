@@ -49,26 +49,9 @@ std::vector<RunCheck> check_sweep_points(const SweepPlan& plan, bool skip_mismat
 
 namespace {
 
-int run_one_point(const SweepArgs& args, const SweepPlan& plan, const SweepPoint& point) {
+// Starts or resumes the point's training, unless another process holds it.
+int train_point(const SweepPlan& plan, const SweepPoint& point, const RunCheck& check) {
   const fs::path dir = point.config.out_dir;
-  const RunCheck check = check_planned_run(point.config);
-  switch (check.action) {
-    case RunAction::finished:
-    case RunAction::diverged:
-      forget_point_failure(plan, point.name);
-      std::fprintf(stderr, "normlab: %s is already %s\n", point.name.c_str(),
-                   run_state_text(check, point.config.epochs).c_str());
-      return check.action == RunAction::finished ? kExitOk : kExitDiverged;
-    case RunAction::mismatch:
-      if (!args.skip_mismatched)
-        fail(dir, "holds a run trained with other settings than the sweep asks: " + check.mismatch +
-                      "; choose another --out, or give --skip-mismatched to leave it alone");
-      std::fprintf(stderr, "normlab: %s left alone: %s\n", point.name.c_str(),
-                   run_state_text(check, point.config.epochs).c_str());
-      return kExitOk;
-    case RunAction::start:
-    case RunAction::resume: break;
-  }
   if (const long holder = run_lock_holder(dir); holder != 0) {
     std::fprintf(stderr, "normlab: %s is in use by process %ld; left to it\n", point.name.c_str(), holder);
     return kExitBusy;
@@ -88,16 +71,11 @@ int run_one_point(const SweepArgs& args, const SweepPlan& plan, const SweepPoint
   }
 }
 
-}  // namespace
-
-int run_point(const SweepArgs& args, const SweepPlan& plan, int index) {
-  if (index < 0 || index >= int(plan.points.size()))
-    fail("--point " + std::to_string(index),
-         "out of range: the sweep has points 0.." + std::to_string(plan.points.size() - 1));
-  const SweepPoint& point = plan.points[std::size_t(index)];
-  // The exit codes main() gives these errors; the record lets --list and the report say why.
+// train_point, leaving a failure record (with the exit code main() gives the error) when it
+// ends with an error, so that --list and the report say why the point has no finished run.
+int train_point_or_record_failure(const SweepPlan& plan, const SweepPoint& point, const RunCheck& check) {
   try {
-    return run_one_point(args, plan, point);
+    return train_point(plan, point, check);
   } catch (const Error& e) {
     record_point_failure(plan, point.name, {kExitBadInput, e.what(), this_task_log(plan)});
     throw;
@@ -105,6 +83,36 @@ int run_point(const SweepArgs& args, const SweepPlan& plan, int index) {
     record_point_failure(plan, point.name, {1, std::string("internal error: ") + e.what(), this_task_log(plan)});
     throw;
   }
+}
+
+}  // namespace
+
+int run_point(const SweepArgs& args, const SweepPlan& plan, int index) {
+  if (index < 0 || index >= int(plan.points.size()))
+    fail("--point " + std::to_string(index),
+         "out of range: the sweep has points 0.." + std::to_string(plan.points.size() - 1));
+  const SweepPoint& point = plan.points[std::size_t(index)];
+  const fs::path dir = point.config.out_dir;
+  const RunCheck check = check_planned_run(point.config);
+  // Refusals and runs already there are about the directory, not a failure of the point.
+  switch (check.action) {
+    case RunAction::finished:
+    case RunAction::diverged:
+      forget_point_failure(plan, point.name);
+      std::fprintf(stderr, "normlab: %s is already %s\n", point.name.c_str(),
+                   run_state_text(check, point.config.epochs).c_str());
+      return check.action == RunAction::finished ? kExitOk : kExitDiverged;
+    case RunAction::mismatch:
+      if (!args.skip_mismatched)
+        fail(dir, "holds a run trained with other settings than the sweep asks: " + check.mismatch +
+                      "; choose another --out, or give --skip-mismatched to leave it alone");
+      std::fprintf(stderr, "normlab: %s left alone: %s\n", point.name.c_str(),
+                   run_state_text(check, point.config.epochs).c_str());
+      return kExitOk;
+    case RunAction::start:
+    case RunAction::resume: break;
+  }
+  return train_point_or_record_failure(plan, point, check);
 }
 
 }  // namespace normlab::cli
