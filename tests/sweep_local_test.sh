@@ -240,6 +240,21 @@ if [ "$rc" -eq 2 ] && grep -qE '^1 seed-batch-b32-nb32-lr0.01-s2 failed \(exit 2
 else
   bad "--point without its data (exit $rc)"; cat "$tmp/f.err" "$tmp/f.list"
 fi
+# A point killed by a signal (the OOM killer's SIGKILL) says so, where its log is.
+"$normlab" sweep "${small[@]}" --set epochs=3 --set limit=1024 --grid seed=1 --out "$tmp/k" --data "$data" \
+  >"$tmp/k.out" 2>&1 &
+sweep=$!; pids+=("$sweep")
+waited=0
+until grep -qs 'seed/' "$tmp"/k/logs/*.log || [ "$waited" -ge 600 ]; do sleep 0.1; waited=$((waited + 1)); done
+pkill -9 -f "$tmp/normlab sweep .*--out $tmp/k .*--point 0"
+rc=0; wait "$sweep" || rc=$?
+"$normlab" sweep "${small[@]}" --set epochs=3 --set limit=1024 --grid seed=1 --out "$tmp/k" --list >"$tmp/k.list" 2>&1
+if [ "$rc" -eq 2 ] &&
+   grep -qE '^0 seed-batch-b32-nb32-lr0.01-s1 failed \(exit 137: killed by signal 9 \(Killed\); see [^ ]*/k/logs/seed-batch-b32-nb32-lr0.01-s1.log\)$' "$tmp/k.list"; then
+  ok "a point killed by SIGKILL: exit 2, listed as 'failed (exit 137: killed by signal 9 ...; see <log>)'"
+else
+  bad "a point killed by SIGKILL (exit $rc)"; cat "$tmp/k.list"; tail -3 "$tmp/k.out"
+fi
 rc=0; "$normlab" sweep "${small[@]}" --out "$tmp/f" --data "$data" >"$tmp/f.out" 2>&1 || rc=$?
 "$normlab" sweep "${small[@]}" --out "$tmp/f" --list >"$tmp/f.list" 2>&1
 if [ "$rc" -eq 0 ] && [ "$(grep -c ' finished$' "$tmp/f.list")" -eq 2 ] && ! grep -q failed "$tmp/f/report.md" &&

@@ -69,7 +69,7 @@ void record_child_failure(const SweepPlan& plan, const std::string& name, int co
   const fs::path log = fs::absolute(plan.dir / "logs" / (name + ".log"));
   PointFailure failure{code, "", log.string()};
   if (WIFSIGNALED(status))
-    failure.error = std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
+    failure.error = fmt::format("killed by signal {} ({})", WTERMSIG(status), ::strsignal(WTERMSIG(status)));
   else if (const auto own = read_point_failure(plan, name))
     failure.error = own->error;
   else
