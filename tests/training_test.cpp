@@ -239,26 +239,28 @@ TEST(Config, NormBatchIsSavedAndAConfigWithoutItIsRefused) {
 // config reads as direct and f32. Any other name is refused, and bf16 Winograd (oneDNN has none).
 TEST(Config, ConvOptionsAreSavedAndAConfigWithoutThemWasDirectF32) {
   TrainConfig c = seed_recipe();
-  c.conv = "winograd";
+  c.conv = ConvMode::winograd;
   nlohmann::json j = c;
   EXPECT_EQ(j.at("conv"), "winograd");
   EXPECT_EQ(j.at("precision"), "f32");
-  EXPECT_EQ(train_config_from_saved(j).conv, "winograd");
+  EXPECT_EQ(train_config_from_saved(j).conv, ConvMode::winograd);
   j.erase("conv");
   j.erase("precision");
-  EXPECT_EQ(train_config_from_saved(j).conv, "direct");
-  EXPECT_EQ(train_config_from_saved(j).precision, "f32");
+  EXPECT_EQ(train_config_from_saved(j).conv, ConvMode::direct);
+  EXPECT_EQ(train_config_from_saved(j).precision, Precision::f32);
   j.erase("norm_batch");  // the exception is for these two alone
   EXPECT_THROW(train_config_from_saved(j), nlohmann::json::exception);
-  c.precision = "bf16";
+  c.precision = Precision::bf16;
   EXPECT_THROW(c.validate(), ConfigError);  // bf16 with winograd
-  c.conv = "direct";
+  c.conv = ConvMode::direct;
   EXPECT_NO_THROW(c.validate());
-  c.precision = "fp16";
-  EXPECT_THROW(c.validate(), ConfigError);
-  c.precision = "f32";
-  c.conv = "fft";
-  EXPECT_THROW(c.validate(), ConfigError);
+  // A name outside the table is refused on reading, naming the key.
+  j = c;
+  j["precision"] = "fp16";
+  EXPECT_THROW(train_config_from_saved(j), ConfigError);
+  j["precision"] = "f32";
+  j["conv"] = "fft";
+  EXPECT_THROW(train_config_from_saved(j), ConfigError);
 }
 
 TEST(Config, NormBatchMustDivideTheBatch) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "normlab/choices.hpp"
+
 namespace normlab {
 
 enum class ConvMode {
@@ -26,12 +28,26 @@ struct ConvOptions {
   Precision precision = Precision::f32;
 };
 
-// The choices a user has, as on the command line and in config.json.
-const std::vector<std::string>& conv_mode_names();  // "direct", "winograd", "normlab"
-const std::vector<std::string>& precision_names();  // "f32", "bf16"
-// Throw Error naming the text when it is not one of the names above.
-ConvMode conv_mode_named(const std::string& name);
-Precision precision_named(const std::string& name);
+// The choices a user has, as on the command line and in config.json (winograd_everywhere is
+// the benchmarks' own and not among them).
+template <>
+struct ChoiceTable<ConvMode> {
+  static constexpr std::string_view key = "conv";
+  static constexpr Choice<ConvMode> rows[] = {
+      {ConvMode::direct, "direct", "oneDNN's direct kernels"},
+      {ConvMode::winograd, "winograd", "oneDNN's Winograd on the layers where it measured faster (AVX-512)"},
+      {ConvMode::normlab, "normlab", "normlab's own 3x3 kernels for forward and backward data (AVX-512 build)"},
+  };
+};
+
+template <>
+struct ChoiceTable<Precision> {
+  static constexpr std::string_view key = "precision";
+  static constexpr Choice<Precision> rows[] = {
+      {Precision::f32, "f32", "f32 throughout"},
+      {Precision::bf16, "bf16", "bf16 convolution inputs, f32 accumulation, master weights, optimizer and norms (AVX-512)"},
+  };
+};
 
 // Whether this build has normlab's own convolution kernels (it was compiled for AVX-512).
 bool normlab_conv_kernels_built();

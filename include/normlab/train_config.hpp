@@ -10,10 +10,22 @@
 #include <nlohmann/json.hpp>
 
 #include "normlab/augment.hpp"
+#include "normlab/choices.hpp"
+#include "normlab/conv_options.hpp"
 
 namespace normlab {
 
 enum class Schedule { constant, one_cycle, cosine };
+
+template <>
+struct ChoiceTable<Schedule> {
+  static constexpr std::string_view key = "schedule";
+  static constexpr Choice<Schedule> rows[] = {
+      {Schedule::constant, "constant", "the same rate at every step"},
+      {Schedule::one_cycle, "one-cycle", "warm up to the rate, then anneal (depends on the run's length)"},
+      {Schedule::cosine, "cosine", "cosine decay from the rate (depends on the run's length)"},
+  };
+};
 
 struct TrainConfig {
   std::string net = "seed";    // a name from network_names()
@@ -23,8 +35,8 @@ struct TrainConfig {
   int threads = 2;
   int batch = 128;
   int norm_batch = 0;  // images per BatchNorm statistics group; 0 = the whole batch
-  std::string conv = "direct";    // a name from conv_mode_names(): "direct", "winograd", "normlab"
-  std::string precision = "f32";  // of the convolutions: a name from precision_names()
+  ConvMode conv = ConvMode::direct;
+  Precision precision = Precision::f32;  // of the convolutions
   float learning_rate = 0.01f;  // the peak for one-cycle
   float momentum = 0.9f;
   bool nesterov = false;
@@ -57,15 +69,13 @@ TrainConfig recipe_for(const std::string& net);
 // extended without changing the steps already taken).
 bool schedule_depends_on_length(Schedule s);
 
-std::string schedule_name(Schedule s);
+inline std::string schedule_name(Schedule s) { return std::string(name_of(s)); }
 
 // A saved configuration (config.json, a checkpoint's). Runs saved before the convolution
 // options existed were direct and f32, so a missing "conv" reads as "direct" and a missing
 // "precision" as "f32"; every other key is required.
 TrainConfig train_config_from_saved(nlohmann::json saved);
 
-void to_json(nlohmann::json& j, Schedule s);
-void from_json(const nlohmann::json& j, Schedule& s);
 // Every key required: a config.json that lacks one is refused, never silently defaulted.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AugmentOptions, flip, crop, crop_padding, brightness, contrast,
                                    saturation, cutout, cutout_size)

@@ -25,20 +25,18 @@ void add_summary_command(CLI::App& app) {
   auto net = std::make_shared<std::string>("seed");
   auto norm = std::make_shared<std::string>("batch");
   auto batch = std::make_shared<int>(128);
-  auto conv = std::make_shared<std::string>("direct");
-  auto precision = std::make_shared<std::string>("f32");
+  auto conv = std::make_shared<ConvMode>(ConvMode::direct);
+  auto precision = std::make_shared<Precision>(Precision::f32);
   cmd->add_option("--net", *net, "network: " + network_names_text())
       ->check(CLI::IsMember(network_names()));
   cmd->add_option("--norm", *norm, "normalisation: " + norm_names_text())
       ->check(CLI::IsMember(norm_names()));
   cmd->add_option("--batch-size", *batch, "batch the arena is planned for")->check(CLI::Range(1, 4096));
-  cmd->add_option("--conv", *conv, "convolutions the arena is planned for: direct, winograd or normlab")
-      ->check(CLI::IsMember(conv_mode_names()));
-  cmd->add_option("--precision", *precision, "convolution precision the arena is planned for: f32 or bf16")
-      ->check(CLI::IsMember(precision_names()));
+  add_choice_option(*cmd, "--conv", *conv, "convolutions the arena is planned for");
+  add_choice_option(*cmd, "--precision", *precision, "convolution precision the arena is planned for");
   cmd->callback([net, norm, batch, conv, precision] {
     // Refused before anything is printed, in the words `train` uses (TrainConfig::validate).
-    if (*precision == "bf16" && *conv != "direct")
+    if (*precision == Precision::bf16 && *conv != ConvMode::direct)
       throw Error("--precision bf16 needs direct convolutions (Winograd and normlab's kernels are f32)");
     TrainConfig planned;
     planned.conv = *conv;
@@ -59,7 +57,7 @@ void add_summary_command(CLI::App& app) {
                 with_commas(d.parameters).c_str(), d.flops / 1e6, d.backward_flops / 1e6,
                 rule.c_str());
     const auto network =
-        make_network(*net, *norm, *batch, 0, {conv_mode_named(*conv), precision_named(*precision)});
+        make_network(*net, *norm, *batch, 0, {*conv, *precision});
     const MemoryPlan& plan = network->arena().plan();
     std::printf("Arena for batch %d (one allocation):\n", *batch);
     for (std::size_t r = 0; r < plan.bytes.size(); ++r) {

@@ -42,7 +42,7 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data, int stop_aft
   } else {
     lock = start_run_directory(dir, config, trainer.network());
   }
-  if (config.precision == "bf16" && !cpu_has_native_bf16())
+  if (config.precision == Precision::bf16 && !cpu_has_native_bf16())
     std::fprintf(stderr,
                  "normlab: note: this CPU has no AVX512_BF16; oneDNN emulates bf16 convolutions, "
                  "which is slower than f32 (normlab_bench conv_kernels/ shows by how much)\n");

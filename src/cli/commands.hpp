@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "normlab/choices.hpp"
 #include "normlab/train_config.hpp"
 
 namespace normlab::cli {
@@ -33,6 +34,26 @@ class RecipeOptions {
   std::vector<RefusedOption> refused_;
   std::string refused_value_;  // where a refused option's value goes, unread
 };
+
+// An option taking one of an enum's names (its ChoiceTable): --help lists the names and what
+// each means; any other word is refused naming the choices.
+template <Chosen E>
+CLI::Option* add_choice_option(CLI::App& app, const std::string& flag, E& value, const std::string& help) {
+  return app
+      .add_option_function<std::string>(
+          flag,
+          [&value, flag](const std::string& text) {
+            const auto found = named<E>(text);
+            if (!found) throw CLI::ValidationError(flag, "must be " + choices_text<E>() + ", not '" + text + "'");
+            value = *found;
+          },
+          help + " (" + choices_help<E>() + ")")
+      ->type_name("{" + [] {
+        std::string names;
+        for (const auto& n : names_of<E>()) names += (names.empty() ? "" : ",") + n;
+        return names;
+      }() + "}");
+}
 
 // Validates, naming a setting by its option ("--lr must be in (0, 10]").
 void validate_naming_options(const TrainConfig& config);

@@ -19,7 +19,8 @@ namespace {
 
 using Field = std::variant<std::monostate, int& (*)(TrainConfig&), float& (*)(TrainConfig&),
                            bool& (*)(TrainConfig&), std::uint64_t& (*)(TrainConfig&),
-                           std::string& (*)(TrainConfig&), Schedule& (*)(TrainConfig&)>;
+                           std::string& (*)(TrainConfig&), Schedule& (*)(TrainConfig&),
+                           ConvMode& (*)(TrainConfig&), Precision& (*)(TrainConfig&)>;
 
 struct Row {
   const char* flag;
@@ -48,13 +49,8 @@ const std::vector<Row>& rows() {
        "images per BatchNorm statistics group, dividing the batch (0: the whole batch); "
        "recorded but without effect for group and layer",
        NORMLAB_FIELD(norm_batch)},
-      {"--conv", "conv",
-       "3x3 convolutions: direct (oneDNN), winograd on the layers where it measured faster, or "
-       "normlab (its own AVX-512 kernels for forward and backward data)",
-       NORMLAB_FIELD(conv)},
-      {"--precision", "precision",
-       "convolutions in f32, or bf16 (f32 accumulation, master weights, optimizer and norms)",
-       NORMLAB_FIELD(precision)},
+      {"--conv", "conv", "3x3 convolutions", NORMLAB_FIELD(conv)},
+      {"--precision", "precision", "convolutions' precision", NORMLAB_FIELD(precision)},
       {"--lr", "learning_rate", "learning rate (the peak for one-cycle)",
        NORMLAB_FIELD(learning_rate)},
       {"--momentum", "momentum", "SGD momentum", NORMLAB_FIELD(momentum)},
@@ -65,7 +61,7 @@ const std::vector<Row>& rows() {
        NORMLAB_FIELD(weight_decay)},
       {"--decay-norms", "decay_norms", "apply the weight decay to norm scales and shifts too", {},
        [](TrainConfig& c) { c.decay_norms = true; }},
-      {"--schedule", "schedule", "learning-rate schedule: constant, one-cycle or cosine",
+      {"--schedule", "schedule", "learning-rate schedule",
        NORMLAB_FIELD(schedule)},
       {"--label-smoothing", "label_smoothing", "label smoothing epsilon",
        NORMLAB_FIELD(label_smoothing)},
@@ -175,8 +171,6 @@ std::string switch_for(const std::string& key, bool value) {
 
 void RecipeOptions::add_to(CLI::App& app, const std::vector<RefusedOption>& refused) {
   refused_ = refused;
-  const std::map<std::string, Schedule> schedules = {
-      {"constant", Schedule::constant}, {"one-cycle", Schedule::one_cycle}, {"cosine", Schedule::cosine}};
   auto refusal = [&](const Row& row) -> const char* {
     for (const auto& r : refused)
       if (std::string(r.flag) == row.flag) return r.reason;
@@ -195,20 +189,20 @@ void RecipeOptions::add_to(CLI::App& app, const std::vector<RefusedOption>& refu
           if constexpr (std::is_same_v<F, std::monostate>) {
             app.add_flag(row.flag, row.help);
           } else {
-            auto* option = app.add_option(row.flag, field(parsed_), row.help);
             using T = std::remove_cvref_t<decltype(field(parsed_))>;
-            if constexpr (std::is_same_v<T, std::uint64_t>) option->check(kNotNegative);
-            if constexpr (std::is_same_v<T, Schedule>)
-              option->transform(CLI::CheckedTransformer(schedules));
+            if constexpr (Chosen<T>) {
+              add_choice_option(app, row.flag, field(parsed_), row.help);
+            } else {
+              auto* option = app.add_option(row.flag, field(parsed_), row.help);
+              if constexpr (std::is_same_v<T, std::uint64_t>) option->check(kNotNegative);
+            }
           }
         },
         row.field);
   }
   const std::pair<const char*, std::vector<std::string>> closed_sets[] = {
       {"--net", network_names()},
-      {"--norm", norm_names()},
-      {"--conv", conv_mode_names()},
-      {"--precision", precision_names()}};
+      {"--norm", norm_names()}};
   for (const auto& [flag, names] : closed_sets)
     if (auto* option = app.get_option_no_throw(flag); option && option->get_group() != "")
       option->check(CLI::IsMember(names));

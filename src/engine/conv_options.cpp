@@ -7,29 +7,6 @@
 
 namespace normlab {
 
-const std::vector<std::string>& conv_mode_names() {
-  static const std::vector<std::string> names = {"direct", "winograd", "normlab"};
-  return names;
-}
-
-const std::vector<std::string>& precision_names() {
-  static const std::vector<std::string> names = {"f32", "bf16"};
-  return names;
-}
-
-ConvMode conv_mode_named(const std::string& name) {
-  if (name == "direct") return ConvMode::direct;
-  if (name == "winograd") return ConvMode::winograd;
-  if (name == "normlab") return ConvMode::normlab;
-  throw Error("unknown convolution mode '" + name + "' (choose direct, winograd or normlab)");
-}
-
-Precision precision_named(const std::string& name) {
-  if (name == "f32") return Precision::f32;
-  if (name == "bf16") return Precision::bf16;
-  throw Error("unknown precision '" + name + "' (choose f32 or bf16)");
-}
-
 bool normlab_conv_kernels_built() { return conv3x3::available(); }
 
 bool cpu_has_onednn_avx512_convolutions() {

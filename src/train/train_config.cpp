@@ -30,16 +30,10 @@ void TrainConfig::validate() const {
   require(norm_batch >= 0 && norm_batch <= batch && (norm_batch == 0 || batch % norm_batch == 0),
           "norm_batch", "must divide the batch size " + std::to_string(batch) + ", not be " +
                             std::to_string(norm_batch));
-  const auto& convs = conv_mode_names();
-  require(std::find(convs.begin(), convs.end(), conv) != convs.end(), "conv",
-          "must be direct, winograd or normlab, not '" + conv + "'");
-  const auto& precisions = precision_names();
-  require(std::find(precisions.begin(), precisions.end(), precision) != precisions.end(),
-          "precision", "must be f32 or bf16, not '" + precision + "'");
   // oneDNN has no bf16 Winograd, and normlab's own kernels are f32.
-  require(precision == "f32" || conv == "direct", "precision",
+  require(precision == Precision::f32 || conv == ConvMode::direct, "precision",
           "bf16 needs direct convolutions (Winograd and normlab's kernels are f32), not --conv " +
-              conv);
+              std::string(name_of(conv)));
   require(learning_rate > 0 && learning_rate <= 10, "learning_rate", "must be in (0, 10]");
   require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1)");
   require(!nesterov || momentum > 0, "nesterov", "needs a momentum above 0");
@@ -58,11 +52,11 @@ void TrainConfig::validate() const {
 }
 
 void TrainConfig::check_this_cpu() const {
-  require(conv != "normlab" || normlab_conv_kernels_built(), "conv",
+  require(conv != ConvMode::normlab || normlab_conv_kernels_built(), "conv",
           "normlab needs a build for a CPU with AVX-512 (this one has -march=" NORMLAB_MARCH ")");
-  require(conv != "winograd" || cpu_has_onednn_avx512_convolutions(), "conv",
+  require(conv != ConvMode::winograd || cpu_has_onednn_avx512_convolutions(), "conv",
           "winograd needs a CPU with AVX-512 (oneDNN 2.6 has Winograd convolutions for those only)");
-  require(precision != "bf16" || cpu_has_onednn_avx512_convolutions(), "precision",
+  require(precision != Precision::bf16 || cpu_has_onednn_avx512_convolutions(), "precision",
           "bf16 needs a CPU with AVX-512 (oneDNN 2.6 has bf16 convolutions for those only)");
 }
 
@@ -91,24 +85,11 @@ TrainConfig recipe_for(const std::string& net) {
 
 bool schedule_depends_on_length(Schedule s) { return s != Schedule::constant; }
 
-namespace {
-constexpr std::pair<Schedule, const char*> kScheduleNames[] = {
-    {Schedule::constant, "constant"}, {Schedule::one_cycle, "one-cycle"}, {Schedule::cosine, "cosine"}};
-}
-
-std::string schedule_name(Schedule s) {
-  for (const auto& [schedule, name] : kScheduleNames)
-    if (schedule == s) return name;
-  return "?";
-}
-
 TrainConfig train_config_from_saved(nlohmann::json saved) {
   if (saved.is_object() && !saved.contains("conv")) saved["conv"] = "direct";
   if (saved.is_object() && !saved.contains("precision")) saved["precision"] = "f32";
   return saved.get<TrainConfig>();
 }
-
-void to_json(nlohmann::json& j, Schedule s) { j = schedule_name(s); }
 
 namespace {
 // Every float setting as the double of its shortest decimal form. TrainConfig holds floats
@@ -139,17 +120,5 @@ void from_json(const nlohmann::json& nlohmann_json_j, TrainConfig& nlohmann_json
 }
 
 #undef NORMLAB_TRAIN_CONFIG_KEYS
-
-// Unlike NLOHMANN_JSON_SERIALIZE_ENUM, an unknown name is an error, not the first value.
-void from_json(const nlohmann::json& j, Schedule& s) {
-  const std::string text = j.get<std::string>();
-  for (const auto& [schedule, name] : kScheduleNames)
-    if (text == name) {
-      s = schedule;
-      return;
-    }
-  throw ConfigError("schedule", "must be constant, one-cycle or cosine, not '" + text + "'");
-}
-
 
 }  // namespace normlab

@@ -38,7 +38,7 @@ Trainer::Trainer(const TrainConfig& config, const Cifar10& data) : config_(confi
                      " images) is smaller than one batch of " + std::to_string(config_.batch));
 
   net_ = make_network(config_.net, config_.norm, config_.batch, config_.norm_batch,
-                      {conv_mode_named(config_.conv), precision_named(config_.precision)});
+                      {config_.conv, config_.precision});
   net_->initialise(config_.seed);
   order_.resize(std::size_t(train_.count));
   labels_.resize(std::size_t(config_.batch));
