@@ -179,6 +179,12 @@ else
   bad "--skip-mismatched report (exit $rc)"; cat "$tmp/s_skip/report.md" | head -20
 fi
 
+# eval takes a run directory and reads the network and norm from its config.json.
+nl eval --weights "$tmp/s/seed-group-b32-lr0.01-s1" --data "$data" --threads 1
+[ "$rc" -eq 0 ] && grep -q '"norm": "group"' "$tmp/out" && grep -q '"test_accuracy"' "$tmp/out" &&
+  ok "eval --weights RUN: GroupNorm weights evaluated as GroupNorm, from the run's config.json" ||
+  { bad "eval --weights RUN (exit $rc)"; cat "$tmp/err"; }
+
 # compare follows the same rule: a run of another recipe in its directory is refused, not reused.
 "$normlab" compare --norms batch --epochs 1 --limit 256 --batch-size 32 --threads 1 --out "$tmp/cmp" \
   --data "$data" >/dev/null 2>&1

@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "normlab/models.hpp"
+#include "normlab/run_directory.hpp"
 #include "normlab/atomic_file.hpp"
 #include "normlab/evaluator.hpp"
 #include "normlab/weights.hpp"
@@ -12,12 +13,17 @@
 
 namespace normlab::cli {
 
+namespace fs = std::filesystem;
+
 void add_eval_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "test loss and accuracy of exported or imported weights");
   auto config = std::make_shared<TrainConfig>();
   auto weights = std::make_shared<std::string>();
   auto json_out = std::make_shared<std::string>();
-  cmd->add_option("--weights", *weights, "directory of .npy files with manifest.json")->required();
+  cmd->add_option("--weights", *weights,
+                  "a run directory, or a directory of .npy files with manifest.json; from a run, "
+                  "--net, --norm and --tta default to the run's")
+      ->required();
   cmd->add_option("--net", config->net, "network: " + network_names_text())
       ->check(CLI::IsMember(network_names()));
   cmd->add_option("--norm", config->norm, "normalisation: " + norm_names_text())
@@ -27,16 +33,30 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--tta", config->test_time_flip, "average with the mirror image");
   cmd->add_option("--data", config->data_dir, "CIFAR-10 binary directory");
   cmd->add_option("--json", *json_out, "also write the result to this JSON file");
-  cmd->callback([config, weights, json_out] {
+  cmd->callback([cmd, config, weights, json_out] {
+    // A run directory holds weights/ beside config.json; its recipe names the network.
+    fs::path dir = *weights, run;
+    if (fs::is_regular_file(dir / "config.json") && fs::is_directory(dir / "weights")) {
+      run = dir;
+      dir /= "weights";
+    } else if (fs::is_regular_file(dir.parent_path() / "config.json")) {
+      run = dir.parent_path();
+    }
+    if (!run.empty()) {
+      const TrainConfig saved = read_run_config(run);
+      if (cmd->count("--net") == 0) config->net = saved.net;
+      if (cmd->count("--norm") == 0) config->norm = saved.norm;
+      if (cmd->count("--tta") == 0) config->test_time_flip = saved.test_time_flip;
+    }
     validate_naming_options(*config);
     const Cifar10 data = Cifar10::load(resolve_data_dir(config->data_dir));
     use_threads(config->threads);
     const auto net = make_network(config->net, config->norm, config->batch);
-    import_weights(*weights, weight_views(*net));
+    import_weights(dir, weight_views(*net));
     Evaluator evaluator(*net, data.test(), config->test_time_flip);
     const Evaluation e = evaluator.evaluate();
     const nlohmann::json result = {{"net", config->net},       {"norm", config->norm},
-                                   {"weights", *weights},      {"images", data.test().count},
+                                   {"weights", dir.string()},  {"images", data.test().count},
                                    {"test_loss", e.loss},      {"test_accuracy", e.accuracy},
                                    {"tta", config->test_time_flip}};
     std::printf("%s\n", result.dump(2).c_str());

@@ -30,15 +30,15 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data, int stop_aft
                                   "start a new run with --out");
     state = load_training_checkpoint(dir / kCheckpointName, config, trainer.network());
     if (state.epoch == config.epochs && read_run_status(dir) == RunStatus::finished) {
-      std::fprintf(stderr, "normlab: %s is finished (%d epochs); nothing to do\n", dir.c_str(),
-                   config.epochs);
+      std::fprintf(stderr, "normlab: %s is finished (%d epoch%s); nothing to do\n", dir.c_str(),
+                   config.epochs, config.epochs == 1 ? "" : "s");
       return kExitOk;
     }
     rewrite_run_config(dir, config);  // --epochs may have changed it
     std::error_code ignored;
     fs::remove(dir / "summary.json", ignored);  // it describes a shorter or diverged run
-    std::fprintf(stderr, "normlab: resuming %s at epoch %d, step %d of %d epochs\n", dir.c_str(),
-                 state.epoch + 1, state.step, config.epochs);
+    std::fprintf(stderr, "normlab: resuming %s at epoch %d, step %d of %d epoch%s\n", dir.c_str(),
+                 state.epoch + 1, state.step, config.epochs, config.epochs == 1 ? "" : "s");
   } else {
     lock = start_run_directory(dir, config, trainer.network());
   }

@@ -84,8 +84,8 @@ int run_locally(const SweepArgs& a, const SweepPlan& plan) {
   const int cores = int(std::thread::hardware_concurrency());
   const int jobs = a.jobs > 0 ? a.jobs : std::max(1, cores / threads);
   if (jobs * threads > cores)
-    std::fprintf(stderr, "normlab: note: %d jobs x %d threads is more than the %d cores\n", jobs,
-                 threads, cores);
+    std::fprintf(stderr, "normlab: note: %d jobs x %d thread%s is more than the %d cores\n", jobs,
+                 threads, threads == 1 ? "" : "s", cores);
   // Refused here, before anything is written or run: convolutions this CPU cannot run, and a
   // point that holds a run of other settings.
   for (const SweepPoint& p : plan.points) check_this_cpu_naming_options(p.config);
@@ -96,8 +96,9 @@ int run_locally(const SweepArgs& a, const SweepPlan& plan) {
     const RunAction action = checks[std::size_t(i)].action;
     if (action == RunAction::start || action == RunAction::resume) queue.push_back(i);
   }
-  std::fprintf(stderr, "normlab: sweep %s: %zu points, %zu to run, %d at a time (%d threads each), in %s\n",
-               plan.name.c_str(), plan.points.size(), queue.size(), jobs, threads, plan.dir.c_str());
+  std::fprintf(stderr, "normlab: sweep %s: %zu points, %zu to run, %d at a time (%d thread%s each), in %s\n",
+               plan.name.c_str(), plan.points.size(), queue.size(), jobs, threads,
+               threads == 1 ? "" : "s", plan.dir.c_str());
   // Without SA_RESTART, so that the signal interrupts waitpid below and reaches the running
   // points now (std::signal restarts it: the sweep waited for a point to finish first).
   struct sigaction stop {};
