@@ -302,9 +302,8 @@ TEST(LayerForward, GlobalAvgPoolAveragesEachChannelOverTheImage) {
   expect_close(t.output(), global_avg_pool(t.input()), 1e-6, 1e-5);
 }
 
-// ENGINE BUG (left failing on purpose): PoolOp::bind builds its backward arguments from
-// out_.grad even when no gradient flows (pooling straight after the input), so the network
-// cannot be built: "arena: slot resolved before allocate". Every other layer builds there.
+// Pooling straight after the input has no gradient to pass back: PoolOp must build its
+// backward arguments only where a gradient flows ("arena: slot resolved before allocate").
 TEST(LayerForward, PoolingDirectlyOnTheNetworkInputCanBeBuilt) {
   using MaxOnInput = Network<Chain<Input<4, 6, 6>, MaxPool2>>;
   using AvgOnInput = Network<Chain<Input<4, 6, 6>, GlobalAvgPool>>;

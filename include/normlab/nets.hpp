@@ -19,8 +19,8 @@ struct ParameterBudget {
 
 // ---- SeedNet: the course assignment's reference model, exactly (35,504 parameters). --------
 // Blocks are conv -> ReLU -> norm -> dropout 5 %; the 1x1 transitions are bare convolutions.
-// The ReLU stays a separate layer: fused into the convolution as a oneDNN post-op the training
-// step measured slower, 46.5 ms against 32.8 ms back then (docs/performance.md).
+// The ReLU stays a separate layer: fused into the convolution as a oneDNN post-op, the training
+// step measured slower (46.5 ms against 32.8 ms; docs/performance.md, engine changes).
 template <int Out, class Norm>
 using SeedBlock = Seq<Conv3x3<Out>, Relu, Norm, Dropout<5>>;
 

@@ -75,6 +75,7 @@ void add_sweep_command(CLI::App& app);
 
 // The exit codes (README, "Reliability").
 inline constexpr int kExitOk = 0;
+inline constexpr int kExitInternal = 1;   // a bug: an exception normlab did not expect
 inline constexpr int kExitBadInput = 2;   // an option, a file or a checkpoint refused
 inline constexpr int kExitDiverged = 3;   // a loss or parameter went non-finite
 inline constexpr int kExitStopped = 130;  // SIGINT/SIGTERM: checkpoint saved, resumable

@@ -28,16 +28,16 @@ int main(int argc, char** argv) {
     if (argc > 1 && argv[1][0] != '-' &&
         app.get_subcommands([&](CLI::App* c) { return c->check_name(argv[1]); }).empty()) {
       std::fprintf(stderr, "normlab: error: unknown command '%s' (see normlab --help)\n", argv[1]);
-      return 2;
+      return normlab::cli::kExitBadInput;
     }
     std::fprintf(stderr, "normlab: error: %s (see normlab --help)\n", e.what());
-    return 2;
+    return normlab::cli::kExitBadInput;
   } catch (const normlab::Error& e) {
     std::fprintf(stderr, "normlab: error: %s\n", e.what());
-    return 2;
+    return normlab::cli::kExitBadInput;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "normlab: internal error: %s\n", e.what());
-    return 1;
+    return normlab::cli::kExitInternal;
   }
-  return 0;
+  return normlab::cli::kExitOk;
 }

@@ -12,19 +12,11 @@ bool ConvOp::winograd_supported(const Shape& in, int out_channels, int kernel) {
   return kernel == 3 && in.c % 16 == 0 && out_channels % 16 == 0;
 }
 
-// Measured with normlab_bench's "<net>/batch/<i>-...Conv3x3" against
-// "<net>/batch-winograd-everywhere/<i>-..." (forward + backward, batch 128, 2 threads, medians
-// of 3; Intel Xeon @ 2.80 GHz, AVX-512, oneDNN 2.6.3, 2026-11-26), layout copies included:
-//   in -> out @ size      direct    Winograd
-//   16 -> 16 @ 32x32    14.25 ms    20.9 ms   (SeedNet C2)
-//   16 -> 32 @ 32x32    24.6        38.9      (S8Net C2)
-//   16 -> 16 @ 16x16     3.24        4.31     (SeedNet C5)
-//   16 -> 32 @ 16x16     6.17        6.82     (SeedNet C5b)
-//   32 -> 32 @ 16x16     5.4         9.6      (S8Net C4)
-//   16 -> 32 @ 8x8       1.44        1.61     (SeedNet C7)
-//   32 -> 32 @ 8x8       2.73        2.13     (SeedNet C8; C9 2.78 / 2.46; S8Net C7 2.75 / 2.26)
-// Only the last pays: Winograd's transforms cost most where the channels are few and the
-// images large, and its nChw16c copies cost more at the larger sizes.
+// The layers where Winograd measured faster than direct inside the training step, layout
+// copies included (normlab_bench "<net>/batch/" against "<net>/batch-winograd-everywhere/";
+// the table per layer is in docs/performance.md, "Winograd"): only 32 -> 32 channels at 8x8.
+// Winograd's transforms cost most where the channels are few and the images large, and its
+// nChw16c copies cost more at the larger sizes.
 bool ConvOp::winograd_pays(const Shape& in, int out_channels) {
   struct Layer {
     int in_channels, out_channels, size;
