@@ -31,8 +31,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "machine_peak.hpp"
-#include "normlab/conv3x3_kernels.hpp"
-#include "normlab/conv_options.hpp"
+#include "normlab/engine/conv3x3_kernels.hpp"
+#include "normlab/engine/conv_options.hpp"
 
 namespace normlab {
 namespace {

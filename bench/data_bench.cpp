@@ -6,9 +6,9 @@
 #include <optional>
 #include <vector>
 
-#include "normlab/augment.hpp"
-#include "normlab/cifar10.hpp"
-#include "normlab/random.hpp"
+#include "normlab/data/augment.hpp"
+#include "normlab/data/cifar10.hpp"
+#include "normlab/base/random.hpp"
 
 namespace normlab {
 namespace {

@@ -26,10 +26,10 @@
 #include <fmt/format.h>
 
 #include "machine_peak.hpp"
-#include "normlab/loss.hpp"
-#include "normlab/models.hpp"
-#include "normlab/network.hpp"
-#include "normlab/optimizer.hpp"
+#include "normlab/engine/loss.hpp"
+#include "normlab/train/models.hpp"
+#include "normlab/engine/network.hpp"
+#include "normlab/engine/optimizer.hpp"
 
 namespace normlab {
 namespace {

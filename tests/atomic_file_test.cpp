@@ -1,5 +1,5 @@
 // Whole-file writes that either fully happen or leave the old file as it was.
-#include "normlab/atomic_file.hpp"
+#include "normlab/io/atomic_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -9,7 +9,7 @@
 #include <csignal>
 
 #include "io_test_support.hpp"
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 namespace {

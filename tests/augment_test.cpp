@@ -1,4 +1,4 @@
-#include "normlab/augment.hpp"
+#include "normlab/data/augment.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <set>
 #include <vector>
 
-#include "normlab/random.hpp"
+#include "normlab/base/random.hpp"
 
 namespace normlab {
 namespace {

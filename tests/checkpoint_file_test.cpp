@@ -1,6 +1,6 @@
 // The checkpoint container: what is saved loads back exactly, and a damaged file is refused
 // with a message that says how it is damaged.
-#include "normlab/checkpoint_file.hpp"
+#include "normlab/io/checkpoint_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -10,9 +10,9 @@
 #include <fstream>
 #include <numeric>
 
-#include "normlab/atomic_file.hpp"
+#include "normlab/io/atomic_file.hpp"
 #include "io_test_support.hpp"
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 namespace {

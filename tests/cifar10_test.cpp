@@ -1,4 +1,4 @@
-#include "normlab/cifar10.hpp"
+#include "normlab/data/cifar10.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 namespace {

@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "normlab/conv3x3_kernels.hpp"
+#include "normlab/engine/conv3x3_kernels.hpp"
 
 namespace normlab::conv3x3 {
 namespace {

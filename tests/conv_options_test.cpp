@@ -19,10 +19,10 @@
 #include <string_view>
 #include <vector>
 
-#include "normlab/loss.hpp"
-#include "normlab/nets.hpp"
-#include "normlab/network.hpp"
-#include "normlab/optimizer.hpp"
+#include "normlab/engine/loss.hpp"
+#include "normlab/net/nets.hpp"
+#include "normlab/engine/network.hpp"
+#include "normlab/engine/optimizer.hpp"
 
 namespace normlab {
 namespace {

@@ -23,7 +23,7 @@ for expected in "ParameterBudget<75456, 50000>" "over the parameter budget"; do
 done
 
 # The declared networks (SeedNet, S8Net, each asserted within budget) compile.
-ok_out=$(printf '#include "normlab/nets.hpp"\nusing Net = normlab::SeedNet<normlab::BatchNorm>;\nstatic_assert(Net::parameters == 35504);\n' |
+ok_out=$(printf '#include "normlab/net/nets.hpp"\nusing Net = normlab::SeedNet<normlab::BatchNorm>;\nstatic_assert(Net::parameters == 35504);\n' |
   "${compiler[@]}" -std=c++20 -fsyntax-only -I "$include_dir" -x c++ - 2>&1)
 if [ $? -ne 0 ]; then
   echo "FAIL: nets.hpp does not compile:"

@@ -23,7 +23,7 @@ import make_fake_cifar10  # noqa: E402  (beside this file)
 # The fault tests' dataset: the same bytes in every test, so their runs can be compared.
 DATA_SEED = 20240601
 
-# ---- The checkpoint file (include/normlab/checkpoint_file.hpp) ---------------------------------
+# ---- The checkpoint file (include/normlab/io/checkpoint_file.hpp) ---------------------------------
 # magic (16 bytes), u32 version, u64 metadata length, metadata JSON, the blobs in the order of
 # metadata["blobs"] ([{"name", "bytes"}]), u32 zlib CRC-32 of everything before it; little-endian.
 CKPT_MAGIC = b"NORMLAB-CKPT\0\0\0\0"

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 

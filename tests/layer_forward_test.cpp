@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "normlab/chain.hpp"
-#include "normlab/network.hpp"
+#include "normlab/net/chain.hpp"
+#include "normlab/engine/network.hpp"
 
 namespace normlab {
 namespace {

@@ -15,8 +15,8 @@
 
 #include <omp.h>
 
-#include "normlab/chain.hpp"
-#include "normlab/network.hpp"
+#include "normlab/net/chain.hpp"
+#include "normlab/engine/network.hpp"
 
 namespace normlab {
 namespace {

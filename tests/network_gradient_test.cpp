@@ -12,11 +12,11 @@
 
 #include <omp.h>
 
-#include "normlab/loss.hpp"
-#include "normlab/models.hpp"
-#include "normlab/nets.hpp"
-#include "normlab/network.hpp"
-#include "normlab/optimizer.hpp"
+#include "normlab/engine/loss.hpp"
+#include "normlab/train/models.hpp"
+#include "normlab/net/nets.hpp"
+#include "normlab/engine/network.hpp"
+#include "normlab/engine/optimizer.hpp"
 
 namespace normlab {
 namespace {

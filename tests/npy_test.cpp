@@ -1,13 +1,13 @@
 // .npy encoding and decoding: the bytes numpy writes, what numpy writes read back, and every
 // way a broken file is refused.
-#include "normlab/npy.hpp"
+#include "normlab/io/npy.hpp"
 
 #include <gtest/gtest.h>
 
 #include <numeric>
 
 #include "io_test_support.hpp"
-#include "normlab/atomic_file.hpp"
+#include "normlab/io/atomic_file.hpp"
 #include "numpy_fixtures.hpp"
 
 namespace normlab {

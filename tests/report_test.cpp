@@ -11,8 +11,13 @@
 #include <limits>
 #include <sstream>
 
-#include "normlab/error.hpp"
-#include "normlab/report.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/report/comparison_table.hpp"
+#include "normlab/report/confusion.hpp"
+#include "normlab/report/curves.hpp"
+#include "normlab/report/gallery.hpp"
+#include "normlab/report/metrics_files.hpp"
+#include "normlab/report/sweep_report.hpp"
 
 namespace normlab {
 namespace {

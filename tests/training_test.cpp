@@ -18,13 +18,13 @@
 #include <string>
 #include <vector>
 
-#include "normlab/cifar10.hpp"
-#include "normlab/error.hpp"
-#include "normlab/models.hpp"
-#include "normlab/stop_signal.hpp"
-#include "normlab/run_directory.hpp"
-#include "normlab/trainer.hpp"
-#include "normlab/weights.hpp"
+#include "normlab/data/cifar10.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/train/models.hpp"
+#include "normlab/train/stop_signal.hpp"
+#include "normlab/train/run_directory.hpp"
+#include "normlab/train/trainer.hpp"
+#include "normlab/train/weights.hpp"
 
 namespace normlab {
 namespace {

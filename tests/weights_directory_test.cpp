@@ -1,6 +1,6 @@
 // The weights directory built from .npy files: export, import, and every way an import is
 // refused without touching the destination.
-#include "normlab/weights_directory.hpp"
+#include "normlab/io/weights_directory.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <numeric>
 
 #include "io_test_support.hpp"
-#include "normlab/atomic_file.hpp"
-#include "normlab/npy.hpp"
+#include "normlab/io/atomic_file.hpp"
+#include "normlab/io/npy.hpp"
 #include "numpy_fixtures.hpp"
 
 namespace normlab {

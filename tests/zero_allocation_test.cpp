@@ -12,10 +12,10 @@
 #include <cstdio>
 #include <vector>
 
-#include "normlab/loss.hpp"
-#include "normlab/nets.hpp"
-#include "normlab/network.hpp"
-#include "normlab/optimizer.hpp"
+#include "normlab/engine/loss.hpp"
+#include "normlab/net/nets.hpp"
+#include "normlab/engine/network.hpp"
+#include "normlab/engine/optimizer.hpp"
 
 extern "C" {
 void* __libc_malloc(std::size_t);

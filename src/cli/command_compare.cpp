@@ -5,12 +5,17 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "normlab/atomic_file.hpp"
-#include "normlab/error.hpp"
-#include "normlab/models.hpp"
-#include "normlab/report.hpp"
-#include "normlab/run_directory.hpp"
-#include "normlab/run_lock.hpp"
+#include "normlab/io/atomic_file.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/train/models.hpp"
+#include "normlab/report/comparison_table.hpp"
+#include "normlab/report/confusion.hpp"
+#include "normlab/report/curves.hpp"
+#include "normlab/report/gallery.hpp"
+#include "normlab/report/metrics_files.hpp"
+#include "normlab/report/sweep_report.hpp"
+#include "normlab/train/run_directory.hpp"
+#include "normlab/train/run_lock.hpp"
 #include "run_reuse.hpp"
 
 namespace normlab::cli {

@@ -4,12 +4,12 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "normlab/models.hpp"
-#include "normlab/run_directory.hpp"
-#include "normlab/atomic_file.hpp"
-#include "normlab/evaluator.hpp"
-#include "normlab/weights.hpp"
-#include "normlab/weights_directory.hpp"
+#include "normlab/train/models.hpp"
+#include "normlab/train/run_directory.hpp"
+#include "normlab/io/atomic_file.hpp"
+#include "normlab/train/evaluator.hpp"
+#include "normlab/train/weights.hpp"
+#include "normlab/io/weights_directory.hpp"
 
 namespace normlab::cli {
 

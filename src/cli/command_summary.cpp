@@ -3,8 +3,8 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "normlab/error.hpp"
-#include "normlab/models.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/train/models.hpp"
 
 namespace normlab::cli {
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 #include "sweep_commands.hpp"
 
 namespace normlab::cli {

@@ -3,11 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "normlab/conv_options.hpp"
-#include "normlab/error.hpp"
-#include "normlab/run_directory.hpp"
-#include "normlab/stop_signal.hpp"
-#include "normlab/trainer.hpp"
+#include "normlab/engine/conv_options.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/train/run_directory.hpp"
+#include "normlab/train/stop_signal.hpp"
+#include "normlab/train/trainer.hpp"
 
 namespace normlab::cli {
 

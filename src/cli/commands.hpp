@@ -4,8 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "normlab/choices.hpp"
-#include "normlab/train_config.hpp"
+#include "normlab/base/choices.hpp"
+#include "normlab/train/train_config.hpp"
 
 namespace normlab::cli {
 

@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"normlab: BatchNorm vs GroupNorm vs LayerNorm on CIFAR-10, on the CPU"};

@@ -9,9 +9,9 @@
 #include <variant>
 
 #include "commands.hpp"
-#include "normlab/error.hpp"
-#include "normlab/conv_options.hpp"
-#include "normlab/models.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/engine/conv_options.hpp"
+#include "normlab/train/models.hpp"
 
 namespace normlab::cli {
 

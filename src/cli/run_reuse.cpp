@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "normlab/run_directory.hpp"
+#include "normlab/train/run_directory.hpp"
 
 namespace normlab::cli {
 

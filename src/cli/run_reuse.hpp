@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "normlab/train_config.hpp"
+#include "normlab/train/train_config.hpp"
 
 namespace normlab::cli {
 

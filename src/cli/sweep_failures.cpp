@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "normlab/atomic_file.hpp"
+#include "normlab/io/atomic_file.hpp"
 #include "sweep_commands.hpp"
 
 namespace normlab::cli {

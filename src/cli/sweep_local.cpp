@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "commands.hpp"
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 #include "sweep_commands.hpp"
 
 namespace normlab::cli {

@@ -9,8 +9,8 @@
 #include <toml++/toml.h>
 
 #include "commands.hpp"
-#include "normlab/error.hpp"
-#include "normlab/models.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/train/models.hpp"
 
 namespace normlab::cli {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "normlab/train_config.hpp"
+#include "normlab/train/train_config.hpp"
 
 namespace normlab::cli {
 

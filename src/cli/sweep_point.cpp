@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "normlab/cifar10.hpp"
-#include "normlab/error.hpp"
-#include "normlab/run_lock.hpp"
+#include "normlab/data/cifar10.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/train/run_lock.hpp"
 #include "sweep_commands.hpp"
 
 namespace normlab::cli {

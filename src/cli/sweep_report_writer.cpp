@@ -10,11 +10,16 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "normlab/atomic_file.hpp"
-#include "normlab/models.hpp"
-#include "normlab/provenance.hpp"
-#include "normlab/report.hpp"
-#include "normlab/run_directory.hpp"
+#include "normlab/io/atomic_file.hpp"
+#include "normlab/train/models.hpp"
+#include "normlab/train/provenance.hpp"
+#include "normlab/report/comparison_table.hpp"
+#include "normlab/report/confusion.hpp"
+#include "normlab/report/curves.hpp"
+#include "normlab/report/gallery.hpp"
+#include "normlab/report/metrics_files.hpp"
+#include "normlab/report/sweep_report.hpp"
+#include "normlab/train/run_directory.hpp"
 #include "sweep_commands.hpp"
 
 namespace normlab::cli {

@@ -8,9 +8,9 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "normlab/atomic_file.hpp"
-#include "normlab/cifar10.hpp"
-#include "normlab/error.hpp"
+#include "normlab/io/atomic_file.hpp"
+#include "normlab/data/cifar10.hpp"
+#include "normlab/base/error.hpp"
 #include "sweep_commands.hpp"
 
 namespace normlab::cli {

@@ -1,10 +1,10 @@
 // Batch assembly with torchvision-equivalent augmentation, one image at a time in a stack buffer.
-#include "normlab/augment.hpp"
+#include "normlab/data/augment.hpp"
 
 #include <algorithm>
 #include <utility>
 
-#include "normlab/random.hpp"
+#include "normlab/base/random.hpp"
 
 namespace normlab {
 

@@ -1,6 +1,6 @@
 // Loading CIFAR-10: check sizes first, then read all six files into one buffer, then check
 // every label, so a caller never sees a half-valid dataset.
-#include "normlab/cifar10.hpp"
+#include "normlab/data/cifar10.hpp"
 
 #include <fmt/format.h>
 
@@ -13,7 +13,7 @@
 #include <memory>
 #include <system_error>
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 

@@ -1,4 +1,4 @@
-#include "normlab/arena.hpp"
+#include "normlab/engine/arena.hpp"
 
 #include <algorithm>
 #include <cstdlib>

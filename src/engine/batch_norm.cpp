@@ -1,4 +1,4 @@
-#include "normlab/ops/batch_norm.hpp"
+#include "normlab/engine/ops/batch_norm.hpp"
 
 #include <stdexcept>
 #include <string>

@@ -1,4 +1,4 @@
-#include "normlab/builder.hpp"
+#include "normlab/engine/builder.hpp"
 
 #include <cstdio>
 #include <cstdlib>

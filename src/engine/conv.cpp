@@ -1,4 +1,4 @@
-#include "normlab/ops/conv.hpp"
+#include "normlab/engine/ops/conv.hpp"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "normlab/conv3x3_kernels.hpp"
+#include "normlab/engine/conv3x3_kernels.hpp"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,9 +1,9 @@
-#include "normlab/conv_options.hpp"
+#include "normlab/engine/conv_options.hpp"
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "normlab/conv3x3_kernels.hpp"
-#include "normlab/error.hpp"
+#include "normlab/engine/conv3x3_kernels.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 

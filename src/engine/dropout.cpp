@@ -1,10 +1,10 @@
-#include "normlab/ops/dropout.hpp"
+#include "normlab/engine/ops/dropout.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
 
-#include "normlab/random.hpp"
+#include "normlab/base/random.hpp"
 
 namespace normlab {
 

@@ -1,4 +1,4 @@
-#include "normlab/ops/group_norm.hpp"
+#include "normlab/engine/ops/group_norm.hpp"
 
 #include <cmath>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "normlab/loss.hpp"
+#include "normlab/engine/loss.hpp"
 
 #include <cmath>
 

@@ -1,10 +1,10 @@
-#include "normlab/network.hpp"
+#include "normlab/engine/network.hpp"
 
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
-#include "normlab/random.hpp"
+#include "normlab/base/random.hpp"
 
 namespace normlab {
 

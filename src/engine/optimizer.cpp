@@ -1,4 +1,4 @@
-#include "normlab/optimizer.hpp"
+#include "normlab/engine/optimizer.hpp"
 
 namespace normlab {
 

@@ -1,4 +1,4 @@
-#include "normlab/ops/pool.hpp"
+#include "normlab/engine/ops/pool.hpp"
 
 namespace normlab {
 

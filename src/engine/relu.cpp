@@ -1,4 +1,4 @@
-#include "normlab/ops/relu.hpp"
+#include "normlab/engine/ops/relu.hpp"
 
 namespace normlab {
 

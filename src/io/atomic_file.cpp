@@ -1,4 +1,4 @@
-#include "normlab/atomic_file.hpp"
+#include "normlab/io/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <string>
 #include <system_error>
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 

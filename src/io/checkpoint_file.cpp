@@ -1,4 +1,4 @@
-#include "normlab/checkpoint_file.hpp"
+#include "normlab/io/checkpoint_file.hpp"
 
 #include <zlib.h>
 
@@ -6,9 +6,9 @@
 #include <limits>
 #include <string_view>
 
-#include "normlab/atomic_file.hpp"
-#include "normlab/error.hpp"
-#include "normlab/little_endian.hpp"
+#include "normlab/io/atomic_file.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/base/little_endian.hpp"
 
 namespace normlab {
 namespace {

@@ -1,13 +1,13 @@
-#include "normlab/npy.hpp"
+#include "normlab/io/npy.hpp"
 
 #include <bit>
 #include <cstring>
 #include <limits>
 #include <string_view>
 
-#include "normlab/atomic_file.hpp"
-#include "normlab/error.hpp"
-#include "normlab/little_endian.hpp"
+#include "normlab/io/atomic_file.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/base/little_endian.hpp"
 
 namespace normlab {
 

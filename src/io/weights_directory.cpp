@@ -1,4 +1,4 @@
-#include "normlab/weights_directory.hpp"
+#include "normlab/io/weights_directory.hpp"
 
 #include <unistd.h>
 
@@ -11,9 +11,9 @@
 #include <system_error>
 #include <vector>
 
-#include "normlab/atomic_file.hpp"
-#include "normlab/error.hpp"
-#include "normlab/npy.hpp"
+#include "normlab/io/atomic_file.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/io/npy.hpp"
 
 namespace normlab {
 namespace {

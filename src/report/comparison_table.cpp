@@ -6,7 +6,7 @@
 #include <cmath>
 #include <functional>
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 namespace {

@@ -3,7 +3,7 @@
 #include "confusion_checks.hpp"
 #include "csv_field.hpp"
 #include "normlab/report/confusion.hpp"
-#include "normlab/atomic_file.hpp"
+#include "normlab/io/atomic_file.hpp"
 
 namespace normlab {
 

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <memory>
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 #include "png_file.hpp"
 
 namespace normlab {

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "normlab/error.hpp"
-#include "normlab/atomic_file.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/io/atomic_file.hpp"
 
 namespace normlab {
 namespace {

@@ -5,7 +5,7 @@
 #include <mutex>
 #include <string>
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 #include "png_file.hpp"
 
 namespace normlab {

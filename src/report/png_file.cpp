@@ -8,8 +8,8 @@
 
 #include <sys/statvfs.h>
 
-#include "normlab/atomic_file.hpp"
-#include "normlab/error.hpp"
+#include "normlab/io/atomic_file.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 

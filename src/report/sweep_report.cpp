@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 #include "csv_field.hpp"
 #include "normlab/report/comparison_table.hpp"
 #include "plot_axes.hpp"

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 #include "normlab/report/curves.hpp"
 #include "plot_axes.hpp"
 #include "plplot_figure.hpp"

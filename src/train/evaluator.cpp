@@ -1,12 +1,12 @@
-#include "normlab/evaluator.hpp"
+#include "normlab/train/evaluator.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "normlab/augment.hpp"
-#include "normlab/loss.hpp"
+#include "normlab/data/augment.hpp"
+#include "normlab/engine/loss.hpp"
 
 namespace normlab {
 

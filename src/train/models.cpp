@@ -1,6 +1,6 @@
-#include "normlab/models.hpp"
+#include "normlab/train/models.hpp"
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 

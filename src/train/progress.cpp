@@ -1,4 +1,4 @@
-#include "normlab/progress.hpp"
+#include "normlab/train/progress.hpp"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "normlab/provenance.hpp"
+#include "normlab/train/provenance.hpp"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "normlab/run_directory.hpp"
+#include "normlab/train/run_directory.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -9,16 +9,21 @@
 #include <cstring>
 #include <fstream>
 
-#include "normlab/atomic_file.hpp"
-#include "normlab/checkpoint_file.hpp"
-#include "normlab/error.hpp"
-#include "normlab/models.hpp"
-#include "normlab/provenance.hpp"
-#include "normlab/report.hpp"
-#include "normlab/run_lock.hpp"
-#include "normlab/tensor_view.hpp"
-#include "normlab/weights.hpp"
-#include "normlab/weights_directory.hpp"
+#include "normlab/io/atomic_file.hpp"
+#include "normlab/io/checkpoint_file.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/train/models.hpp"
+#include "normlab/train/provenance.hpp"
+#include "normlab/report/comparison_table.hpp"
+#include "normlab/report/confusion.hpp"
+#include "normlab/report/curves.hpp"
+#include "normlab/report/gallery.hpp"
+#include "normlab/report/metrics_files.hpp"
+#include "normlab/report/sweep_report.hpp"
+#include "normlab/train/run_lock.hpp"
+#include "normlab/engine/tensor_view.hpp"
+#include "normlab/train/weights.hpp"
+#include "normlab/io/weights_directory.hpp"
 
 namespace normlab {
 

@@ -1,4 +1,4 @@
-#include "normlab/run_lock.hpp"
+#include "normlab/train/run_lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "normlab/error.hpp"
+#include "normlab/base/error.hpp"
 
 namespace normlab {
 

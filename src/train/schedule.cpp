@@ -1,4 +1,4 @@
-#include "normlab/schedule.hpp"
+#include "normlab/train/schedule.hpp"
 
 #include <cmath>
 #include <numbers>

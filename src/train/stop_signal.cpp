@@ -1,4 +1,4 @@
-#include "normlab/stop_signal.hpp"
+#include "normlab/train/stop_signal.hpp"
 
 #include <atomic>
 #include <csignal>

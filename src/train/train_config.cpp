@@ -1,13 +1,13 @@
-#include "normlab/train_config.hpp"
+#include "normlab/train/train_config.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
 
-#include "normlab/conv_options.hpp"
-#include "normlab/error.hpp"
-#include "normlab/models.hpp"
+#include "normlab/engine/conv_options.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/train/models.hpp"
 
 namespace normlab {
 

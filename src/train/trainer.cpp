@@ -1,17 +1,17 @@
-#include "normlab/trainer.hpp"
+#include "normlab/train/trainer.hpp"
 
 #include <cmath>
 #include <chrono>
 #include <cstring>
 
-#include "normlab/error.hpp"
-#include "normlab/loss.hpp"
-#include "normlab/models.hpp"
-#include "normlab/optimizer.hpp"
-#include "normlab/progress.hpp"
-#include "normlab/schedule.hpp"
-#include "normlab/stop_signal.hpp"
-#include "normlab/weights.hpp"
+#include "normlab/base/error.hpp"
+#include "normlab/engine/loss.hpp"
+#include "normlab/train/models.hpp"
+#include "normlab/engine/optimizer.hpp"
+#include "normlab/train/progress.hpp"
+#include "normlab/train/schedule.hpp"
+#include "normlab/train/stop_signal.hpp"
+#include "normlab/train/weights.hpp"
 
 namespace normlab {
 

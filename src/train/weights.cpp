@@ -1,4 +1,4 @@
-#include "normlab/weights.hpp"
+#include "normlab/train/weights.hpp"
 
 #include <cstdio>
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "normlab/metrics.hpp"
+#include "normlab/train/metrics.hpp"
 
 namespace normlab {
 

@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "normlab/metrics.hpp"
+#include "normlab/train/metrics.hpp"
 
 namespace normlab {
 

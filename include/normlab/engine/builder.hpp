@@ -1,0 +1,101 @@
+// What every layer needs while the network is being built: the oneDNN engine, the batch size,
+// the arena to reserve memory in, and the tables of parameters and buffers it registers.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "normlab/engine/arena.hpp"
+#include "normlab/engine/call.hpp"
+#include "normlab/engine/conv_options.hpp"
+#include "normlab/net/shape.hpp"
+#include "normlab/engine/tensor.hpp"
+
+namespace normlab {
+
+// How a tensor starts: PyTorch's defaults, so runs compare with the seed's.
+enum class Init {
+  fan_in_uniform,  // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default for convolutions
+  ones,
+  zeros,
+};
+
+// A trained tensor (or a running statistic), as the optimizer and the weight files see it.
+struct ParameterInfo {
+  std::string name;                      // e.g. "conv1.weight", "bn1.running_mean"
+  std::vector<std::int64_t> torch_shape;  // PyTorch's order (OIHW)
+  Slot slot;                             // Region::parameters (gradient and momentum mirror it)
+  dnnl::memory::desc stored;             // the layout in the arena (oneDNN may block weights)
+  bool decay = true;                     // weight decay applies (not to norm scales and shifts)
+  Init init = Init::zeros;
+};
+
+class Builder {
+ public:
+  // norm_batch: images per BatchNorm statistics group (0: the whole batch); it divides batch.
+  Builder(const dnnl::engine& engine, int batch, int norm_batch, ConvOptions conv, Arena& arena)
+      : engine_(engine), batch_(batch), norm_batch_(norm_batch), conv_(conv), arena_(arena) {}
+
+  const dnnl::engine& engine() const { return engine_; }
+  int batch() const { return batch_; }
+  // The images BatchNorm computes one set of statistics over ("ghost" batch norm when fewer
+  // than the batch); per-image norms ignore it.
+  int norm_batch() const { return norm_batch_ > 0 ? norm_batch_ : batch_; }
+  Arena& arena() { return arena_; }
+  const ConvOptions& conv_options() const { return conv_; }
+
+  // The layout between layers: channels last, which oneDNN's convolutions run fast on and
+  // which keeps per-channel loops simple.
+  dnnl::memory::desc activation_md(Shape s) const;
+  Tensor make_activation(Shape s, bool with_grad = true);
+  // The output of an element-wise layer that can run in place: its input's own value and
+  // gradient buffers (one activation less in the arena, and writes to lines just read),
+  // unless the input is read again, in which case fresh buffers.
+  Tensor in_place_output(const Tensor& in);
+
+  // The arena's plan of activation gradients by lifetime: OpList starts each top-level layer
+  // (layers inside a residual's body count as the residual), and notes which gradients a
+  // layer's backward touches: its input's, and every one created while it is built.
+  void begin_layer() {
+    if (nesting_ == 0) ++layer_;
+  }
+  void enter_body() { ++nesting_; }
+  void leave_body() { --nesting_; }
+  void note_gradient_use(const Tensor& t) {
+    if (t.has_grad()) arena_.note_use(t.grad, layer_);
+  }
+
+  // "conv" -> "conv1", "conv2", ...: names that read like the network's declaration.
+  std::string next_name(const std::string& kind);
+  int count_of(const std::string& kind) const {
+    auto it = name_counts_.find(kind);
+    return it == name_counts_.end() ? 0 : it->second;
+  }
+
+  Slot add_parameter(const std::string& name, std::vector<std::int64_t> torch_shape,
+                     const dnnl::memory::desc& stored, bool decay, Init init);
+  Slot add_buffer(const std::string& name, std::vector<std::int64_t> torch_shape, Init init);
+  const std::vector<ParameterInfo>& parameters() const { return parameters_; }
+  const std::vector<ParameterInfo>& buffers() const { return buffers_; }
+
+  // Every primitive is created with a user scratchpad; this reserves room for its needs.
+  dnnl::primitive_attr scratchpad_attr() const;
+  void need_scratchpad(const dnnl::memory::desc& md) { arena_.reserve_scratchpad(md.get_size()); }
+
+ private:
+  dnnl::engine engine_;
+  int batch_;
+  int norm_batch_;
+  ConvOptions conv_;
+  Arena& arena_;
+  std::map<std::string, int> name_counts_;
+  int layer_ = 0, nesting_ = 0;
+  std::vector<ParameterInfo> parameters_;
+  std::vector<ParameterInfo> buffers_;
+};
+
+}  // namespace normlab

@@ -1,0 +1,145 @@
+// A network as a type: Chain<Input<3, 32, 32>, layers...>. The compiler knows every shape,
+// parameter count and FLOP count; the run-time ops are instantiated from the same list.
+#pragma once
+
+#include <array>
+#include <string_view>
+#include <tuple>
+
+#include "normlab/net/layers.hpp"
+
+namespace normlab {
+
+template <int C, int H, int W>
+struct Input {
+  static constexpr Shape shape{C, H, W};
+};
+
+template <class... Ts>
+struct TypeList {};
+
+namespace detail {
+template <class... Lists>
+struct Concat;
+template <>
+struct Concat<> {
+  using type = TypeList<>;
+};
+template <class... A>
+struct Concat<TypeList<A...>> {
+  using type = TypeList<A...>;
+};
+template <class... A, class... B, class... Rest>
+struct Concat<TypeList<A...>, TypeList<B...>, Rest...> {
+  using type = typename Concat<TypeList<A..., B...>, Rest...>::type;
+};
+
+// Seq<...> groups are spliced in, so a chain is always a flat list of layers.
+template <class L>
+struct Flatten {
+  using type = TypeList<L>;
+};
+template <class... Ls>
+struct Flatten<Seq<Ls...>> {
+  using type = typename Concat<typename Flatten<Ls>::type...>::type;
+};
+}  // namespace detail
+
+template <class... Ls>
+using Flat = typename detail::Concat<typename detail::Flatten<Ls>::type...>::type;
+
+// One row of a network's summary, known at compile time.
+struct LayerInfo {
+  std::string_view kind;
+  Shape input, output;
+  long parameters;
+  double flops;           // forward, per image
+  double backward_flops;  // backward, per image
+};
+
+// A layer's backward FLOPs: its own count where it declares one (convolutions: data and weight
+// gradients), else the forward's (element-wise layers, which are memory bound either way).
+template <class L>
+constexpr double backward_flops_of(Shape in) {
+  if constexpr (requires { L::backward_flops(in); })
+    return L::backward_flops(in);
+  else
+    return L::flops(in);
+}
+
+template <class List>
+struct ChainOf;
+
+template <class... Ls>
+struct ChainOf<TypeList<Ls...>> {
+  static constexpr int depth = sizeof...(Ls);
+
+  static constexpr std::array<LayerInfo, depth> layers(Shape in) {
+    std::array<LayerInfo, depth> rows{};
+    int i = 0;
+    ((rows[i++] = LayerInfo{Ls::kind, in, Ls::output(in), Ls::parameters(in), Ls::flops(in),
+                            backward_flops_of<Ls>(in)},
+      in = Ls::output(in)),
+     ...);
+    return rows;
+  }
+  static constexpr Shape output(Shape in) {
+    ((in = Ls::output(in)), ...);
+    return in;
+  }
+  static constexpr long parameters(Shape in) {
+    long total = 0;
+    ((total += Ls::parameters(in), in = Ls::output(in)), ...);
+    return total;
+  }
+  static constexpr double flops(Shape in) {
+    double total = 0;
+    ((total += Ls::flops(in), in = Ls::output(in)), ...);
+    return total;
+  }
+  static constexpr double backward_flops(Shape in) {
+    double total = 0;
+    ((total += backward_flops_of<Ls>(in), in = Ls::output(in)), ...);
+    return total;
+  }
+};
+
+template <class List>
+class ResidualOp;  // include/normlab/engine/op_list.hpp
+struct ResidualConfig {};
+
+// "Add one layer to another": out = in + body(in). The body must keep the shape.
+template <class... Body>
+struct Residual {
+  using Inner = ChainOf<Flat<Body...>>;
+  using Op = ResidualOp<Flat<Body...>>;
+  static constexpr ResidualConfig config() { return {}; }
+  static constexpr std::string_view kind = "Residual";
+  static constexpr Shape output(Shape in) {
+    if (!(Inner::output(in) == in)) throw "Residual: the body must keep the shape it is given";
+    return in;
+  }
+  static constexpr long parameters(Shape in) { return Inner::parameters(in); }
+  static constexpr double flops(Shape in) { return Inner::flops(in) + double(in.size()); }
+  static constexpr double backward_flops(Shape in) {
+    return Inner::backward_flops(in) + double(in.size());
+  }
+};
+
+// A whole network: an input and a flat chain of layers.
+template <class In, class... Ls>
+struct Chain {
+  using Layers = Flat<Ls...>;
+  using Inner = ChainOf<Layers>;
+  static constexpr Shape input = In::shape;
+  static constexpr Shape output = Inner::output(input);
+  static constexpr long parameters = Inner::parameters(input);
+  static constexpr double flops = Inner::flops(input);  // forward, per image
+  static constexpr int depth = Inner::depth;
+  static constexpr auto layers = Inner::layers(input);
+};
+
+// The assignment's budget, checked where a network is declared.
+inline constexpr long kParameterBudget = 50'000;
+
+}  // namespace normlab

@@ -1,0 +1,118 @@
+// The layer vocabulary networks are declared with. Each layer type states, at compile time,
+// what it does to a shape, how many parameters and FLOPs it costs, and which run-time op
+// (include/normlab/engine/ops/) executes it.
+#pragma once
+
+#include <string_view>
+
+#include "normlab/engine/ops/batch_norm.hpp"
+#include "normlab/engine/ops/conv.hpp"
+#include "normlab/engine/ops/dropout.hpp"
+#include "normlab/engine/ops/group_norm.hpp"
+#include "normlab/engine/ops/pool.hpp"
+#include "normlab/engine/ops/relu.hpp"
+#include "normlab/net/shape.hpp"
+
+namespace normlab {
+
+// How a convolution's weights enter it: as trained, or standardised per output channel
+// (weight standardisation; no extra parameters).
+enum class ConvWeights { plain, standardized };
+
+// Convolution without bias, stride 1; 3x3 pads by 1 so the image keeps its size.
+template <int Out, int Kernel, ConvWeights Weights = ConvWeights::plain>
+struct Conv {
+  static_assert(Kernel == 1 || Kernel == 3, "convolutions are 1x1 or 3x3");
+  static constexpr bool standardized = Weights == ConvWeights::standardized;
+  static constexpr std::string_view kind =
+      Kernel == 3 ? (standardized ? "WSConv3x3" : "Conv3x3") : (standardized ? "WSConv1x1" : "Conv1x1");
+  using Op = ConvOp;
+  static constexpr Op::Config config() { return {Out, Kernel, standardized}; }
+  static constexpr Shape output(Shape in) { return {Out, in.h, in.w}; }
+  static constexpr long parameters(Shape in) { return long(Out) * in.c * Kernel * Kernel; }
+  static constexpr double flops(Shape in) {
+    return 2.0 * parameters(in) * in.h * in.w;
+  }
+  // Backward computes two products as costly as the forward: the data and the weight gradient.
+  static constexpr double backward_flops(Shape in) { return 2.0 * flops(in); }
+};
+template <int Out>
+using Conv3x3 = Conv<Out, 3>;
+template <int Out>
+using Conv1x1 = Conv<Out, 1>;
+
+// Layers that keep the shape and have no parameters share these traits.
+struct ShapeKeeping {
+  static constexpr Shape output(Shape in) { return in; }
+  static constexpr long parameters(Shape) { return 0; }
+  static constexpr double flops(Shape in) { return double(in.size()); }
+};
+
+struct Relu : ShapeKeeping {
+  static constexpr std::string_view kind = "ReLU";
+  using Op = ReluOp;
+  static constexpr Op::Config config() { return {}; }
+};
+
+// Dropout probability in percent (a template argument must be exact).
+template <int Percent>
+struct Dropout : ShapeKeeping {
+  static constexpr std::string_view kind = "Dropout";
+  using Op = DropoutOp;
+  static constexpr Op::Config config() { return {Percent / 100.f}; }
+};
+
+// Normalisations: a per-channel scale and shift each.
+struct PerChannelAffine {
+  static constexpr Shape output(Shape in) { return in; }
+  static constexpr long parameters(Shape in) { return 2L * in.c; }
+  static constexpr double flops(Shape in) { return 8.0 * in.size(); }
+};
+
+struct BatchNorm : PerChannelAffine {
+  static constexpr std::string_view kind = "BatchNorm";
+  using Op = BatchNormOp;
+  static constexpr Op::Config config() { return {}; }
+};
+
+template <int Groups>
+struct GroupNorm : PerChannelAffine {
+  static constexpr std::string_view kind = "GroupNorm";
+  using Op = GroupNormOp;
+  static constexpr Op::Config config() { return {Groups, "gn"}; }
+  static constexpr Shape output(Shape in) {
+    if (in.c % Groups != 0) throw "GroupNorm: channels must divide into the groups";
+    return in;
+  }
+};
+
+// LayerNorm over (C, H, W) per sample: GroupNorm with a single group, as the seed uses it.
+struct LayerNorm : PerChannelAffine {
+  static constexpr std::string_view kind = "LayerNorm";
+  using Op = GroupNormOp;
+  static constexpr Op::Config config() { return {1, "ln"}; }
+};
+
+struct MaxPool2 {
+  static constexpr std::string_view kind = "MaxPool2x2";
+  using Op = PoolOp;
+  static constexpr Op::Config config() { return {true}; }
+  static constexpr Shape output(Shape in) { return {in.c, in.h / 2, in.w / 2}; }
+  static constexpr long parameters(Shape) { return 0; }
+  static constexpr double flops(Shape in) { return double(in.size()); }
+};
+
+struct GlobalAvgPool {
+  static constexpr std::string_view kind = "GlobalAvgPool";
+  using Op = PoolOp;
+  static constexpr Op::Config config() { return {false}; }
+  static constexpr Shape output(Shape in) { return {in.c, 1, 1}; }
+  static constexpr long parameters(Shape) { return 0; }
+  static constexpr double flops(Shape in) { return double(in.size()); }
+};
+
+// A group of layers spliced into a chain as if written out (e.g. a conv-ReLU-norm block).
+template <class... Layers>
+struct Seq {};
+
+}  // namespace normlab

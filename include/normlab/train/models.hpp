@@ -1,0 +1,96 @@
+// The one place where names on the command line become network types: a table of norms and a
+// table of networks. Adding a norm or a network is one row in its table (plus its declaration
+// in nets.hpp); the CLI's choices, validation, summary, compare and the benchmarks follow.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "normlab/net/chain.hpp"
+#include "normlab/net/nets.hpp"
+#include "normlab/engine/network.hpp"
+
+namespace normlab {
+
+template <class Layer>
+struct NormRow {
+  using type = Layer;
+  std::string_view name;     // on the command line and in config.json
+  std::string_view display;  // in tables and figures
+  bool batch_statistics;     // normalises with statistics over images, so --norm-batch matters
+};
+
+// The norms, in the order the CLI lists and `compare` runs them.
+inline constexpr auto kNorms = std::tuple{
+    NormRow<BatchNorm>{"batch", "BatchNorm", true},
+    NormRow<SeedGroupNorm>{"group", "GroupNorm", false},  // 4 groups, as the seed's
+    NormRow<LayerNorm>{"layer", "LayerNorm", false},      // GroupNorm with one group
+};
+
+template <template <class Norm> class Net>
+struct NetRow {
+  template <class Norm>
+  using of = Net<Norm>;
+  std::string_view name;     // on the command line and in config.json
+  std::string_view display;  // in tables and figures
+  std::string_view description;
+};
+
+template <class Norm>
+using S8PlainNet = S8Net<Norm, ConvWeights::plain>;
+template <class Norm>
+using S8StandardisedNet = S8Net<Norm>;
+
+// The networks, each built with every norm.
+inline constexpr auto kNets = std::tuple{
+    NetRow<SeedNet>{"seed", "SeedNet", "the assignment's reference model"},
+    NetRow<S8StandardisedNet>{"s8", "S8Net", "residual adds and weight standardisation"},
+    NetRow<S8PlainNet>{"s8-plain", "S8Net-plain", "S8Net without weight standardisation (ablation)"},
+};
+
+// Calls f.template operator()<Net>(net_name, norm_name) for every network with every norm.
+template <class F>
+void for_each_network(F&& f) {
+  std::apply(
+      [&](const auto&... net) {
+        auto with_norms = [&](const auto& n) {
+          std::apply(
+              [&](const auto&... norm) {
+                (f.template operator()<typename std::remove_cvref_t<decltype(n)>::template of<
+                     typename std::remove_cvref_t<decltype(norm)>::type>>(n.name, norm.name),
+                 ...);
+              },
+              kNorms);
+        };
+        (with_norms(net), ...);
+      },
+      kNets);
+}
+
+const std::vector<std::string>& network_names();
+const std::vector<std::string>& norm_names();
+std::string network_names_text();  // "seed, s8 or s8-plain"
+std::string norm_names_text();     // "batch, group or layer"
+std::string norm_display_name(const std::string& norm);
+std::string network_display_name(const std::string& net);  // "seed" -> "SeedNet"  // "batch" -> "BatchNorm"
+bool norm_uses_batch_statistics(const std::string& norm);  // true for "batch"
+
+// Builds the named network for a batch size; `norm_batch` images share BatchNorm statistics
+// (0: the whole batch); `conv` picks the convolutions' algorithm and precision. Throws Error
+// for a name not in the tables.
+std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
+                                          int batch, int norm_batch = 0, ConvOptions conv = {});
+
+// The compile-time description of the same network: its layers, parameters and FLOPs.
+struct NetworkDescription {
+  std::vector<LayerInfo> layers;
+  long parameters = 0;
+  double flops = 0;           // forward, per image
+  double backward_flops = 0;  // backward, per image
+};
+NetworkDescription describe_network(const std::string& net, const std::string& norm);
+
+}  // namespace normlab
