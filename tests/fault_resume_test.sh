@@ -59,7 +59,7 @@ expect_refusal "--resume with --out" "--out|--resume" "$d" -- train --resume "$d
 
 before=$(fingerprint "$d")
 nl train --resume "$d" --data "$data" --epochs 1 --lr 0.01
-if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = "normlab: $d is finished (1 epochs); nothing to do" ]; then
+if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = "normlab: $d is finished (1 epoch); nothing to do" ]; then
   ok "--resume of a finished run with the same epochs: $(cat "$tmp/err")"
 else bad "--resume of a finished run: exit $rc"; sed 's/^/    stderr: /' "$tmp/err"; fi
 [ "$(fingerprint "$d")" = "$before" ] && ok "the finished run is unchanged" || bad "'nothing to do' changed the run"

@@ -16,6 +16,8 @@ namespace fs = std::filesystem;
 int train_run(TrainConfig config, bool resume, const Cifar10& data, int stop_after_epoch) {
   const fs::path dir = config.out_dir;
   check_this_cpu_naming_options(config);
+  // Recorded as the absolute path used, also when it came from $NORMLAB_DATA or the default.
+  config.data_dir = fs::absolute(resolve_data_dir(config.data_dir)).lexically_normal().string();
   // The Trainer first: a configuration it refuses (say, a --limit below one batch) must not
   // leave behind a run directory.
   Trainer trainer(config, data);

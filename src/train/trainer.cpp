@@ -2,7 +2,10 @@
 
 #include <cmath>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+
+#include <fmt/format.h>
 
 #include "normlab/base/error.hpp"
 #include "normlab/engine/loss.hpp"
@@ -99,7 +102,7 @@ Outcome Trainer::train_epoch(TrainingState& state) {
   const Evaluation e = evaluate();
   EpochMetrics m;
   m.epoch = epoch + 1;
-  m.learning_rate = lr;
+  m.learning_rate = std::strtod(fmt::format("{}", lr).c_str(), nullptr);  // 0.01, not its double expansion
   m.train_loss = state.loss_sum / state.seen;
   m.train_accuracy = 100.0 * state.correct / state.seen;
   m.test_loss = e.loss;
