@@ -252,6 +252,14 @@ TEST(LayerForward, Conv3x3MatchesDirectConvolutionWithZeroPadding) {
   expect_close(t.output(), conv(t.input(), w, 8, 3));
 }
 
+// 40 images run as 5 chunks of 8 (chunks.hpp): every chunk is convolved, none twice.
+TEST(LayerForward, Conv3x3OverSeveralChunksConvolvesEveryImage) {
+  OneLayer<Chain<Input<4, 6, 6>, Conv3x3<8>>> t(40);
+  const auto w = t.randomise_parameter(0, -0.5f, 0.5f);
+  t.net().forward(Pass::train);
+  expect_close(t.output(), conv(t.input(), w, 8, 3));
+}
+
 TEST(LayerForward, Conv1x1MixesChannelsPerPixel) {
   OneLayer<Chain<Input<8, 6, 6>, Conv1x1<5>>> t(kBatch);
   const auto w = t.randomise_parameter(0, -0.5f, 0.5f);
@@ -324,6 +332,28 @@ TEST(LayerForward, BatchNormInTrainingUsesTheBatchStatistics) {
   std::vector<double> mean, var;
   channel_stats(t.input(), mean, var);
   expect_close(t.output(), batch_norm(t.input(), mean, var, gamma, beta));
+}
+
+// 48 images are 3 chunks of 16, and norm batches of 24 straddle a chunk: the statistics must
+// count every image of each group once (a pass that drops the last chunk fails here).
+TEST(LayerForward, BatchNormOverSeveralChunksUsesEveryImageOfEachGroup) {
+  for (const int k : {0, 24, 8}) {
+    SCOPED_TRACE("norm batch " + std::to_string(k) + " of 48");
+    OneLayer<Chain<Input<6, 4, 4>, BatchNorm>> t(48, k);
+    const auto gamma = t.randomise_parameter(0, 0.5f, 1.5f);
+    const auto beta = t.randomise_parameter(1, -0.5f, 0.5f);
+    auto running_mean = t.randomise_buffer(0, -1.f, 1.f);
+    auto running_var = t.randomise_buffer(1, 0.5f, 2.f);
+    t.net().forward(Pass::train);
+    expect_close(t.output(), ghost_batch_norm(t.input(), k == 0 ? 48 : k, gamma, beta,
+                                              running_mean, running_var));
+    const auto& table = t.net().buffer_table();
+    const auto mean1 = t.net().read(table[0]), var1 = t.net().read(table[1]);
+    for (int c = 0; c < 6; ++c) {
+      EXPECT_NEAR(mean1[c], running_mean[c], 1e-5) << "running mean, channel " << c;
+      EXPECT_NEAR(var1[c], running_var[c], 1e-5) << "running variance, channel " << c;
+    }
+  }
 }
 
 TEST(LayerForward, BatchNormInEvaluationUsesTheRunningStatistics) {

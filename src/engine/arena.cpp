@@ -56,8 +56,18 @@ Slot Arena::reserve_parameter(std::size_t floats) {
 }
 
 void Arena::reserve_scratchpad(std::size_t bytes) {
-  auto& size = plan_.bytes[std::size_t(Region::scratchpad)];
-  if (round_up(bytes) > size) size = round_up(bytes);
+  if (allocated()) throw std::logic_error("arena: reserve after allocate");
+  scratchpad_lane_bytes_ = std::max(scratchpad_lane_bytes_, round_up(bytes));
+}
+
+void Arena::set_scratchpad_lanes(int lanes) {
+  if (allocated()) throw std::logic_error("arena: scratchpad lanes set after allocate");
+  if (lanes < 1) throw std::logic_error("arena: a scratchpad needs at least one lane");
+  scratchpad_lanes_ = lanes;
+}
+
+std::byte* Arena::scratchpad_lane(int lane) const {
+  return region_begin(Region::scratchpad) + std::size_t(lane) * scratchpad_lane_bytes_;
 }
 
 void Arena::note_use(const Slot& gradient, int layer) {
@@ -104,6 +114,7 @@ void Arena::allocate() {
   for (GradientLifetime& g : lifetimes_)
     if (g.last < g.first) g = {g.bytes, 0, std::numeric_limits<int>::max(), 0};  // unknown: always live
   plan_.bytes[std::size_t(Region::activation_gradients)] = plan_gradients(lifetimes_);
+  plan_.bytes[std::size_t(Region::scratchpad)] = scratchpad_lane_bytes_ * std::size_t(scratchpad_lanes_);
   std::size_t offset = 0;
   for (std::size_t r = 0; r < base_.size(); ++r) {
     base_[r] = offset;

@@ -1,139 +1,221 @@
 #include "normlab/engine/ops/batch_norm.hpp"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
 namespace normlab {
 
-using flags = dnnl::normalization_flags;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-BatchNormOp::BatchNormOp(Builder& b, const Tensor& in, Config) : engine_(b.engine()), in_(in) {
+BatchNormOp::BatchNormOp(Builder& b, const Tensor& in, Config)
+    : chunks_(&b.chunks()), in_(in), channels_(in.shape.c),
+      pixels_(long(in.shape.h) * in.shape.w) {
   out_ = b.make_activation(in.shape, in.has_grad());
   const int norm_batch = b.norm_batch();
-  groups_ = b.batch() / norm_batch;
-  // One group is today's batch norm, primitive for primitive. Otherwise the primitives run on
-  // one group: channels last, like the whole batch, so group g is the contiguous block of
-  // images g*K .. g*K+K-1.
-  group_md_ = groups_ == 1 ? in.md
-                           : dnnl::memory::desc({norm_batch, in.shape.c, in.shape.h, in.shape.w},
-                                                dt::f32, tag::nhwc);
-  reduced_count_ = long(norm_batch) * in.shape.h * in.shape.w;
+  batch_ = b.batch();
+  norm_batch_ = norm_batch;
+  groups_ = batch_ / norm_batch;
+  images_per_chunk_ = b.chunks().plan().images;
+  if (channels_ > kMaxChannels)
+    throw std::logic_error("BatchNorm: more than " + std::to_string(kMaxChannels) + " channels");
+  reduced_count_ = long(norm_batch) * pixels_;
   if (reduced_count_ < 2)  // the running variance's unbiasing divides by count - 1
     throw std::invalid_argument("BatchNorm: a norm batch of " + std::to_string(norm_batch) +
                                 " images of " + std::to_string(in.shape.h) + "x" +
                                 std::to_string(in.shape.w) +
                                 " gives one value per channel; the unbiased variance needs two");
-  const auto attr = b.scratchpad_attr();
-  const auto affine = flags::use_scale | flags::use_shift;
-  train_pd_ = {{dnnl::prop_kind::forward_training, group_md_, kEpsilon, affine}, attr, engine_};
-  eval_pd_ = {{dnnl::prop_kind::forward_inference, in.md, kEpsilon, affine | flags::use_global_stats},
-              attr, engine_};
-  bwd_pd_ = {{dnnl::prop_kind::backward, group_md_, group_md_, kEpsilon, affine},
-             attr, engine_, train_pd_};
-  for (const auto& pd : {train_pd_.scratchpad_desc(), eval_pd_.scratchpad_desc(), bwd_pd_.scratchpad_desc()})
-    b.need_scratchpad(pd);
-
   const std::string name = b.next_name("bn");
-  const dnnl::memory::desc channel_md({in.shape.c}, dt::f32, tag::a);
-  scale_ = b.add_parameter(name + ".weight", {in.shape.c}, channel_md, /*decay=*/false, Init::ones);
-  shift_ = b.add_parameter(name + ".bias", {in.shape.c}, channel_md, /*decay=*/false, Init::zeros);
-  running_mean_ = b.add_buffer(name + ".running_mean", {in.shape.c}, Init::zeros);
-  running_variance_ = b.add_buffer(name + ".running_var", {in.shape.c}, Init::ones);
-  batch_mean_ = b.arena().reserve(Region::saved, groups_ * channel_md.get_size());
-  batch_variance_ = b.arena().reserve(Region::saved, groups_ * channel_md.get_size());
-  if (groups_ > 1) {
-    group_diff_scale_ = b.arena().reserve(Region::saved, channel_md.get_size());
-    group_diff_shift_ = b.arena().reserve(Region::saved, channel_md.get_size());
-  }
+  const dnnl::memory::desc channel_md({channels_}, dt::f32, tag::a);
+  scale_ = b.add_parameter(name + ".weight", {channels_}, channel_md, /*decay=*/false, Init::ones);
+  shift_ = b.add_parameter(name + ".bias", {channels_}, channel_md, /*decay=*/false, Init::zeros);
+  running_mean_ = b.add_buffer(name + ".running_mean", {channels_}, Init::zeros);
+  running_variance_ = b.add_buffer(name + ".running_var", {channels_}, Init::ones);
+  auto& arena = b.arena();
+  const std::size_t per_group = std::size_t(groups_) * channels_;
+  mean_slot_ = arena.reserve(Region::saved, per_group * sizeof(float));
+  rstd_slot_ = arena.reserve(Region::saved, per_group * sizeof(float));
+  coefficients_ = arena.reserve(Region::saved, 3 * per_group * sizeof(float));
+  image_sums_ = arena.reserve(Region::saved, std::size_t(batch_) * 2 * channels_ * sizeof(double));
+  totals_ = arena.reserve(Region::saved, 2 * per_group * sizeof(double));
 }
 
 void BatchNormOp::bind(const Arena& arena) {
-  const dnnl::memory::desc channel_md({in_.shape.c}, dt::f32, tag::a);
-  auto mem = [&](const dnnl::memory::desc& md, const Slot& slot) {
-    return arena_memory(md, engine_, arena, slot);
-  };
-  // Group g's part of a slot that holds one md-sized block per group.
-  auto group_mem = [&](const dnnl::memory::desc& md, const Slot& slot, int g) {
-    return dnnl::memory(md, engine_, arena.at(slot) + std::size_t(g) * md.get_size());
-  };
-  const auto scratch = scratchpad_memory(engine_, arena);
-  const auto scale = mem(channel_md, scale_), shift = mem(channel_md, shift_);
-  const Slot diff_scale = arena.mirror(scale_, Region::gradients);
-  const Slot diff_shift = arena.mirror(shift_, Region::gradients);
-  train_.clear();
-  backward_.clear();
-  for (int g = 0; g < groups_; ++g) {
-    const auto src = group_mem(group_md_, in_.value, g), dst = group_mem(group_md_, out_.value, g);
-    const auto mean = group_mem(channel_md, batch_mean_, g);
-    const auto variance = group_mem(channel_md, batch_variance_, g);
-    train_.push_back(Call(dnnl::batch_normalization_forward(train_pd_),
-                          {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCALE, scale},
-                           {DNNL_ARG_SHIFT, shift}, {DNNL_ARG_MEAN, mean},
-                           {DNNL_ARG_VARIANCE, variance}, {DNNL_ARG_SCRATCHPAD, scratch}}));
-    if (!in_.has_grad()) continue;
-    // The first group writes the gradients of scale and shift, the others a slot of their own
-    // that backward() adds on.
-    const bool first = g == 0;
-    backward_.push_back(
-        Call(dnnl::batch_normalization_backward(bwd_pd_),
-             {{DNNL_ARG_SRC, src}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, variance},
-              {DNNL_ARG_DIFF_DST, group_mem(group_md_, out_.grad, g)}, {DNNL_ARG_SCALE, scale},
-              // oneDNN 2.6 refuses to run backward without the shift, though it is unused.
-              {DNNL_ARG_SHIFT, shift},
-              {DNNL_ARG_DIFF_SRC, group_mem(group_md_, in_.grad, g)},
-              {DNNL_ARG_DIFF_SCALE, mem(channel_md, first ? diff_scale : group_diff_scale_)},
-              {DNNL_ARG_DIFF_SHIFT, mem(channel_md, first ? diff_shift : group_diff_shift_)},
-              {DNNL_ARG_SCRATCHPAD, scratch}}));
-  }
-  eval_ = Call(dnnl::batch_normalization_forward(eval_pd_),
-               {{DNNL_ARG_SRC, mem(in_.md, in_.value)}, {DNNL_ARG_DST, mem(out_.md, out_.value)},
-                {DNNL_ARG_SCALE, scale}, {DNNL_ARG_SHIFT, shift},
-                {DNNL_ARG_MEAN, mem(channel_md, running_mean_)},
-                {DNNL_ARG_VARIANCE, mem(channel_md, running_variance_)},
-                {DNNL_ARG_SCRATCHPAD, scratch}});
-  mean_ = arena.as<float>(batch_mean_);
-  variance_ = arena.as<float>(batch_variance_);
+  x_ = arena.as<float>(in_.value);
+  y_ = arena.as<float>(out_.value);
+  gamma_ = arena.as<float>(scale_);
+  beta_ = arena.as<float>(shift_);
   running_mean_ptr_ = arena.as<float>(running_mean_);
   running_variance_ptr_ = arena.as<float>(running_variance_);
-  diff_scale_ = arena.as<float>(diff_scale);
-  diff_shift_ = arena.as<float>(diff_shift);
-  if (groups_ > 1) {
-    group_diff_scale_ptr_ = arena.as<float>(group_diff_scale_);
-    group_diff_shift_ptr_ = arena.as<float>(group_diff_shift_);
+  mean_ = arena.as<float>(mean_slot_);
+  rstd_ = arena.as<float>(rstd_slot_);
+  coefficients_ptr_ = arena.as<float>(coefficients_);
+  image_sums_ptr_ = arena.as<double>(image_sums_);
+  totals_ptr_ = arena.as<double>(totals_);
+  if (in_.has_grad()) {
+    dy_ = arena.as<float>(out_.grad);
+    dx_ = arena.as<float>(in_.grad);
+    gamma_grad_ = arena.as<float>(arena.mirror(scale_, Region::gradients));
+    beta_grad_ = arena.as<float>(arena.mirror(shift_, Region::gradients));
   }
 }
 
-void BatchNormOp::forward(const dnnl::stream& s, Pass pass, const StepKey&) const {
-  if (pass == Pass::eval) return eval_(s);
-  const int channels = in_.shape.c;
-  const float unbias = float(reduced_count_) / float(reduced_count_ - 1);
+// Per image in float (a vector register per 16 channels over H*W values). Two passes (mean,
+// then squared deviations) keep the variance accurate when the mean is large against the spread.
+void BatchNormOp::image_sums(long image, const float* mean, double* sums) const {
+  const int C = channels_;
+  const float* __restrict x = x_ + image * pixels_ * C;
+  float sum[kMaxChannels];
+  for (int c = 0; c < C; ++c) sum[c] = 0.f;
+  for (long p = 0; p < pixels_; ++p) {
+    if (mean == nullptr) {
+#pragma omp simd
+      for (int c = 0; c < C; ++c) sum[c] += x[p * C + c];
+    } else {
+#pragma omp simd
+      for (int c = 0; c < C; ++c) {
+        const float d = x[p * C + c] - mean[c];
+        sum[c] += d * d;
+      }
+    }
+  }
+  for (int c = 0; c < C; ++c) sums[c] = sum[c];
+}
+
+void BatchNormOp::image_gradient_sums(long image, double* sums) const {
+  const int C = channels_;
+  const float* mean = mean_ + long(group_of(image)) * C;
+  const float* __restrict x = x_ + image * pixels_ * C;
+  const float* __restrict dy = dy_ + image * pixels_ * C;
+  float sum_dy[kMaxChannels], sum_dy_xc[kMaxChannels];
+  for (int c = 0; c < C; ++c) sum_dy[c] = sum_dy_xc[c] = 0.f;
+  for (long p = 0; p < pixels_; ++p) {
+#pragma omp simd
+    for (int c = 0; c < C; ++c) {
+      const float g = dy[p * C + c];
+      sum_dy[c] += g;
+      sum_dy_xc[c] += g * (x[p * C + c] - mean[c]);
+    }
+  }
+  for (int c = 0; c < C; ++c) {
+    sums[c] = sum_dy[c];
+    sums[C + c] = sum_dy_xc[c];
+  }
+}
+
+void BatchNormOp::group_totals(int offset, double* totals) const {
+  const int C = channels_;
+  const long stride = 2L * C;
+  for (int g = 0; g < groups_; ++g) {
+    double* t = totals + long(g) * C;
+    for (int c = 0; c < C; ++c) t[c] = 0;
+    for (long i = long(g) * norm_batch_; i < long(g + 1) * norm_batch_; ++i)
+      for (int c = 0; c < C; ++c) t[c] += image_sums_ptr_[i * stride + offset + c];
+  }
+}
+
+void BatchNormOp::forward(const dnnl::stream&, Pass pass, const StepKey&) const {
+  const int C = channels_;
+  const long stride = 2L * C;
+  // Per group: a (C floats), then b; y = x * a + b.
+  float* coefficients = coefficients_ptr_;
+  const bool eval = pass == Pass::eval;
+  auto apply = [&](int chunk) {
+    for (long i = long(chunk) * images_per_chunk_; i < long(chunk + 1) * images_per_chunk_; ++i) {
+      const float* a = coefficients + (eval ? 0 : long(group_of(i)) * stride);
+      const float* b = a + C;
+      const float* __restrict x = x_ + i * pixels_ * C;
+      float* __restrict y = y_ + i * pixels_ * C;
+      for (long p = 0; p < pixels_; ++p) {
+#pragma omp simd
+        for (int c = 0; c < C; ++c) y[p * C + c] = x[p * C + c] * a[c] + b[c];
+      }
+    }
+  };
+  if (eval) {
+    for (int c = 0; c < C; ++c) {
+      const float r = 1.f / std::sqrt(running_variance_ptr_[c] + kEpsilon);
+      coefficients[c] = r * gamma_[c];
+      coefficients[C + c] = beta_[c] - running_mean_ptr_[c] * coefficients[c];
+    }
+    chunks_->for_each([&](int k, const Lane&) { apply(k); });
+    return;
+  }
+  const double count = double(reduced_count_);
+  auto sums_of_chunk = [&](int k, bool deviations) {
+    for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i)
+      image_sums(i, deviations ? mean_ + long(group_of(i)) * C : nullptr, image_sums_ptr_ + i * stride);
+  };
+  chunks_->for_each([&](int k, const Lane&) { sums_of_chunk(k, false); });
+  group_totals(0, totals_ptr_);
+  for (long i = 0; i < long(groups_) * C; ++i) mean_[i] = float(totals_ptr_[i] / count);
+  chunks_->for_each([&](int k, const Lane&) { sums_of_chunk(k, true); });
+  group_totals(0, totals_ptr_);
   // The running statistics move once per group, in group order: what PyTorch does over the
   // same images fed as consecutive mini-batches of K. (Averaging the groups' statistics into
   // one update would be the other choice; it forgets the old value more slowly.)
+  const double unbias = count / (count - 1);
   for (int g = 0; g < groups_; ++g) {
-    train_[g](s);
-    const float* mean = mean_ + std::size_t(g) * channels;
-    const float* variance = variance_ + std::size_t(g) * channels;
-    for (int c = 0; c < channels; ++c) {
-      running_mean_ptr_[c] += kMomentum * (mean[c] - running_mean_ptr_[c]);
-      running_variance_ptr_[c] += kMomentum * (variance[c] * unbias - running_variance_ptr_[c]);
+    float* a = coefficients + long(g) * stride;
+    for (int c = 0; c < C; ++c) {
+      const long i = long(g) * C + c;
+      const double variance = totals_ptr_[i] / count;
+      const float r = float(1.0 / std::sqrt(variance + double(kEpsilon)));
+      rstd_[i] = r;
+      a[c] = r * gamma_[c];
+      a[C + c] = beta_[c] - mean_[i] * a[c];
+      running_mean_ptr_[c] += kMomentum * (mean_[i] - running_mean_ptr_[c]);
+      running_variance_ptr_[c] += kMomentum * (float(variance * unbias) - running_variance_ptr_[c]);
     }
   }
+  chunks_->for_each([&](int k, const Lane&) { apply(k); });
 }
 
-void BatchNormOp::backward(const dnnl::stream& s) const {
-  if (backward_.empty()) return;  // no gradient flows into the input
-  backward_[0](s);
-  // Summed group after group: a fixed order, so the gradients are the same bit for bit run to run.
-  for (int g = 1; g < groups_; ++g) {
-    backward_[g](s);
-    for (int c = 0; c < in_.shape.c; ++c) {
-      diff_scale_[c] += group_diff_scale_ptr_[c];
-      diff_shift_[c] += group_diff_shift_ptr_[c];
+// With xhat = (x - mean) * rstd and M values per channel and group:
+//   dgamma = sum dy * xhat,  dbeta = sum dy
+//   dx = gamma rstd (dy - dbeta / M - xhat dgamma / M) = k1 dy + k2 x + k3
+void BatchNormOp::backward(const dnnl::stream&) const {
+  if (dx_ == nullptr) return;  // no gradient flows into the input
+  const int C = channels_;
+  const long stride = 2L * C;
+  const double count = double(reduced_count_);
+  chunks_->for_each([&](int k, const Lane&) {
+    for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i)
+      image_gradient_sums(i, image_sums_ptr_ + i * stride);
+  });
+  double* sum_dy = totals_ptr_;
+  double* sum_dy_xc = totals_ptr_ + long(groups_) * C;
+  group_totals(0, sum_dy);
+  group_totals(C, sum_dy_xc);
+  for (int c = 0; c < C; ++c) gamma_grad_[c] = beta_grad_[c] = 0.f;
+  for (int g = 0; g < groups_; ++g) {
+    float* k1 = coefficients_ptr_ + long(g) * 3 * C;
+    for (int c = 0; c < C; ++c) {
+      const long i = long(g) * C + c;
+      const double r = rstd_[i], dgamma = sum_dy_xc[i] * r, dbeta = sum_dy[i];
+      // Summed group after group: a fixed order.
+      gamma_grad_[c] += float(dgamma);
+      beta_grad_[c] += float(dbeta);
+      const double gr = double(gamma_[c]) * r;
+      k1[c] = float(gr);
+      k1[C + c] = float(-gr * r * dgamma / count);
+      k1[2 * C + c] = float(-gr * dbeta / count + gr * r * dgamma * mean_[i] / count);
     }
   }
+  chunks_->for_each([&](int k, const Lane&) {
+    for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i) {
+      const float* k1 = coefficients_ptr_ + long(group_of(i)) * 3 * C;
+      const float *k2 = k1 + C, *k3 = k1 + 2 * C;
+      const float* __restrict x = x_ + i * pixels_ * C;
+      const float* __restrict dy = dy_ + i * pixels_ * C;
+      float* __restrict dx = dx_ + i * pixels_ * C;
+      for (long p = 0; p < pixels_; ++p) {
+#pragma omp simd
+        for (int c = 0; c < C; ++c) dx[p * C + c] = k1[c] * dy[p * C + c] + k2[c] * x[p * C + c] + k3[c];
+      }
+    }
+  });
 }
 
 }  // namespace normlab

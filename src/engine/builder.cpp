@@ -1,7 +1,9 @@
 #include "normlab/engine/builder.hpp"
 
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
+#include <stdexcept>
 
 namespace normlab {
 
@@ -10,6 +12,10 @@ using dt = dnnl::memory::data_type;
 
 dnnl::memory::desc Builder::activation_md(Shape s) const {
   return dnnl::memory::desc({batch_, s.c, s.h, s.w}, dt::f32, tag::nhwc);
+}
+
+dnnl::memory::desc Builder::chunk_md(Shape s) const {
+  return dnnl::memory::desc({chunks_.plan().images, s.c, s.h, s.w}, dt::f32, tag::nhwc);
 }
 
 Tensor Builder::make_activation(Shape s, bool with_grad) {
@@ -56,7 +62,9 @@ dnnl::primitive_attr Builder::scratchpad_attr() const {
 
 Call::Call(dnnl::primitive primitive, std::vector<std::pair<int, dnnl::memory>> args)
     : primitive_(std::move(primitive)) {
+  if (args.size() > kMaxArgs) throw std::logic_error("call: more primitive arguments than kMaxArgs");
   for (auto& [key, mem] : args) {
+    if (key == DNNL_ARG_SCRATCHPAD) scratchpad_index_ = int(args_.size());
     memories_.push_back(mem);
     args_.push_back({key, mem.get()});
   }
@@ -64,9 +72,21 @@ Call::Call(dnnl::primitive primitive, std::vector<std::pair<int, dnnl::memory>> 
 
 void Call::operator()(const dnnl::stream& stream) const {
   if (!primitive_) return;  // e.g. no input gradient is wanted for the first layer
+  execute(stream, args_.data());
+}
+
+void Call::operator()(const Lane& lane) const {
+  if (!primitive_) return;
+  dnnl_exec_arg_t args[kMaxArgs];
+  std::copy(args_.begin(), args_.end(), args);
+  if (scratchpad_index_ >= 0) args[scratchpad_index_].memory = lane.scratchpad;
+  execute(*lane.stream, args);
+}
+
+void Call::execute(const dnnl::stream& stream, const dnnl_exec_arg_t* args) const {
   // The C API takes our prebuilt argument array; the C++ wrapper would build a vector per call.
-  const dnnl_status_t status = dnnl_primitive_execute(primitive_.get(), stream.get(),
-                                                      int(args_.size()), args_.data());
+  const dnnl_status_t status =
+      dnnl_primitive_execute(primitive_.get(), stream.get(), int(args_.size()), args);
   // Arguments were validated when the network was built; failing here is a bug, and the hot
   // loop does not throw.
   if (status != dnnl_success) {
@@ -81,7 +101,7 @@ dnnl::memory arena_memory(const dnnl::memory::desc& md, const dnnl::engine& engi
 }
 
 dnnl::memory scratchpad_memory(const dnnl::engine& engine, const Arena& arena) {
-  const std::size_t bytes = arena.region_bytes(Region::scratchpad);
+  const std::size_t bytes = arena.scratchpad_lane_bytes();  // lane 0: outside chunk tasks
   dnnl::memory::desc md({dnnl::memory::dim(bytes)}, dt::u8, tag::a);
   return dnnl::memory(md, engine, arena.region_begin(Region::scratchpad));
 }

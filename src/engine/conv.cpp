@@ -1,5 +1,6 @@
 #include "normlab/engine/ops/conv.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace normlab {
@@ -30,11 +31,13 @@ bool ConvOp::winograd_pays(const Shape& in, int out_channels) {
   return false;
 }
 
-ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()), in_(in) {
+ConvOp::ConvOp(Builder& b, const Tensor& in, Config config)
+    : engine_(b.engine()), chunks_(&b.chunks()), in_(in) {
   const int pad = config.kernel / 2;
   const Shape out_shape{config.out_channels, in.shape.h + 2 * pad - config.kernel + 1,
                         in.shape.w + 2 * pad - config.kernel + 1};
   out_ = b.make_activation(out_shape);
+  const int chunks = b.chunks().count();
 
   const dims strides{1, 1}, padding{pad, pad};
   const dims weight_dims{config.out_channels, in.shape.c, config.kernel, config.kernel};
@@ -61,24 +64,27 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
   }
   const dt kernel_type = bf16 ? dt::bf16 : dt::f32;
 
-  // The activations as the primitives see them: the network's own f32 channels-last buffers,
-  // or copies. Winograd takes only nChw16c, so it reads and writes blocked f32 copies of all
-  // four; bf16 reads bf16 copies of the input and the output gradient and writes f32 straight
-  // into the network's output and input gradient.
-  src_md_ = diff_src_md_ = in.md;
-  dst_md_ = diff_dst_md_ = out_.md;
+  // The activations of one chunk as the primitives see them: the network's own f32
+  // channels-last buffers, or copies. Winograd takes only nChw16c, so it reads and writes
+  // blocked f32 copies of all four; bf16 reads bf16 copies of the input and the output gradient
+  // and writes f32 straight into the network's output and input gradient.
+  const auto in_chunk = b.chunk_md(in.shape), out_chunk = b.chunk_md(out_shape);
+  src_md_ = diff_src_md_ = in_chunk;
+  dst_md_ = diff_dst_md_ = out_chunk;
   if (winograd_) {
-    src_md_ = diff_src_md_ = dnnl::memory::desc(in.md.dims(), dt::f32, tag::nChw16c);
-    dst_md_ = diff_dst_md_ = dnnl::memory::desc(out_.md.dims(), dt::f32, tag::nChw16c);
+    src_md_ = diff_src_md_ = dnnl::memory::desc(in_chunk.dims(), dt::f32, tag::nChw16c);
+    dst_md_ = diff_dst_md_ = dnnl::memory::desc(out_chunk.dims(), dt::f32, tag::nChw16c);
   } else if (bf16) {
-    src_md_ = dnnl::memory::desc(in.md.dims(), dt::bf16, tag::nhwc);
-    diff_dst_md_ = dnnl::memory::desc(out_.md.dims(), dt::bf16, tag::nhwc);
+    src_md_ = dnnl::memory::desc(in_chunk.dims(), dt::bf16, tag::nhwc);
+    diff_dst_md_ = dnnl::memory::desc(out_chunk.dims(), dt::bf16, tag::nhwc);
   }
   // The input's copy lives from forward to backward; with Winograd the input gradient is then
   // written over it (backward weights has read it by then). The output-side copy holds the
-  // output gradient, and with Winograd before that forward's blocked result.
-  if (src_md_ != in.md) in_copy_ = b.arena().reserve(Region::saved, src_md_.get_size());
-  if (diff_dst_md_ != out_.md) out_copy_ = b.arena().reserve(Region::saved, diff_dst_md_.get_size());
+  // output gradient, and with Winograd before that forward's blocked result. Each holds every
+  // chunk, chunk after chunk.
+  if (src_md_ != in_chunk) in_copy_ = b.arena().reserve(Region::saved, chunks * src_md_.get_size());
+  if (diff_dst_md_ != out_chunk)
+    out_copy_ = b.arena().reserve(Region::saved, chunks * diff_dst_md_.get_size());
 
   plain_md_ = dnnl::memory::desc(weight_dims, dt::f32, tag::oihw);
   // format_tag::any lets each primitive pick the weight layout its fastest kernel wants. The
@@ -88,17 +94,22 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config) : engine_(b.engine()
   const auto attr = b.scratchpad_attr();
   const auto algorithm = winograd_ ? dnnl::algorithm::convolution_winograd
                                    : dnnl::algorithm::convolution_direct;
-  fwd_pd_ = {{dnnl::prop_kind::forward_training, algorithm, src_md_, any_weights, dst_md_,
-              strides, padding, padding}, attr, engine_};
-  bwd_weights_pd_ = {{algorithm, src_md_, any_weight_grads, diff_dst_md_, strides, padding,
-                      padding}, attr, engine_, fwd_pd_};
+  {
+    const OneThreadWhileCreating one_thread;
+    fwd_pd_ = {{dnnl::prop_kind::forward_training, algorithm, src_md_, any_weights, dst_md_,
+                strides, padding, padding}, attr, engine_};
+    bwd_weights_pd_ = {{algorithm, src_md_, any_weight_grads, diff_dst_md_, strides, padding,
+                        padding}, attr, engine_, fwd_pd_};
+    if (in.has_grad())
+      bwd_data_pd_ = {{algorithm, diff_src_md_, any_weights, diff_dst_md_, strides, padding,
+                       padding}, attr, engine_, fwd_pd_};
+  }
   b.need_scratchpad(fwd_pd_.scratchpad_desc());
   b.need_scratchpad(bwd_weights_pd_.scratchpad_desc());
   fwd_weights_ = view_for(b, fwd_pd_.weights_desc());
-  bwd_weights_grad_ = view_for(b, bwd_weights_pd_.diff_weights_desc());
+  grads_md_ = bwd_weights_pd_.diff_weights_desc();
+  chunk_grads_ = b.arena().reserve(Region::saved, chunks * grads_md_.get_size());
   if (in.has_grad()) {
-    bwd_data_pd_ = {{algorithm, diff_src_md_, any_weights, diff_dst_md_, strides, padding,
-                     padding}, attr, engine_, fwd_pd_};
     b.need_scratchpad(bwd_data_pd_.scratchpad_desc());
     bwd_data_weights_ = view_for(b, bwd_data_pd_.weights_desc());
   }
@@ -121,8 +132,13 @@ ConvOp::WeightsView ConvOp::view_for(Builder& b, const dnnl::memory::desc& wante
 }
 
 void ConvOp::bind(const Arena& arena) {
+  const OneThreadWhileCreating one_thread;  // the reorders below run inside chunk tasks too
   auto mem = [&](const dnnl::memory::desc& md, const Slot& slot) {
     return arena_memory(md, engine_, arena, slot);
+  };
+  // Chunk k's part of a slot that holds md-sized blocks, chunk after chunk.
+  auto chunk_mem = [&](const dnnl::memory::desc& md, const Slot& slot, int k) {
+    return dnnl::memory(md, engine_, arena.at(slot) + std::size_t(k) * md.get_size());
   };
   auto reorder = [&](const dnnl::memory& from, const dnnl::memory& to) {
     return Call(dnnl::reorder(from, to), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
@@ -131,9 +147,9 @@ void ConvOp::bind(const Arena& arena) {
   // With standardisation the primitives read the standardised copy, never the raw weights.
   const auto weights = mem(plain_md_, standardized_.valid() ? standardized_ : weights_);
   const Slot grad_slot = arena.mirror(weights_, Region::gradients);
-  const auto weight_grads = mem(plain_md_, grad_slot);
   weights_ptr_ = arena.as<float>(weights_);
   weight_grads_ptr_ = arena.as<float>(grad_slot);
+  chunk_grads_ptr_ = arena.as<float>(chunk_grads_);
   if (standardized_.valid()) {
     standardized_ptr_ = arena.as<float>(standardized_);
     inverse_std_ptr_ = arena.as<float>(inverse_std_);
@@ -148,57 +164,69 @@ void ConvOp::bind(const Arena& arena) {
     out_grad_ptr_ = arena.as<float>(out_.grad);
     in_grad_ptr_ = arena.as<float>(in_.grad);
   }
-  // The memory a primitive reads or writes for a view: the copy if there is one.
+  // The memory a primitive reads for a weights view: the copy if there is one.
   auto view_memory = [&](const WeightsView& view, const dnnl::memory& plain) {
     return view.copy.valid() ? mem(view.md, view.copy) : plain;
   };
-
-  // The activation memories the primitives read and write (the network's own, or the copies
-  // chosen in the constructor), and the reorders between the two.
-  const auto own_in = mem(in_.md, in_.value), own_out = mem(out_.md, out_.value);
-  const auto own_out_grad = mem(out_.md, out_.grad);
-  const auto own_in_grad = in_.has_grad() ? mem(in_.md, in_.grad) : dnnl::memory();
-  auto src = own_in, dst = own_out, diff_dst = own_out_grad, diff_src = own_in_grad;
-  if (in_copy_.valid()) {
-    src = mem(src_md_, in_copy_);
-    in_to_copy_ = reorder(own_in, src);
-  }
-  if (out_copy_.valid()) {
-    diff_dst = mem(diff_dst_md_, out_copy_);
-    grad_to_copy_ = reorder(own_out_grad, diff_dst);
-  }
-  if (dst_md_ != out_.md) {
-    dst = mem(dst_md_, out_copy_);
-    copy_to_out_ = reorder(dst, own_out);
-  }
-  if (in_.has_grad() && diff_src_md_ != in_.md) {
-    diff_src = mem(diff_src_md_, in_copy_);
-    copy_to_in_grad_ = reorder(diff_src, own_in_grad);
-  }
-
   const auto fwd_weights = view_memory(fwd_weights_, weights);
   if (fwd_weights_.copy.valid()) to_fwd_layout_ = reorder(weights, fwd_weights);
-  forward_ = Call(dnnl::convolution_forward(fwd_pd_), {{DNNL_ARG_SRC, src},
-                                                       {DNNL_ARG_WEIGHTS, fwd_weights},
-                                                       {DNNL_ARG_DST, dst},
-                                                       {DNNL_ARG_SCRATCHPAD, scratch}});
-
-  const auto grads = view_memory(bwd_weights_grad_, weight_grads);
-  if (bwd_weights_grad_.copy.valid()) grad_to_plain_ = reorder(grads, weight_grads);
-  backward_weights_ = Call(dnnl::convolution_backward_weights(bwd_weights_pd_),
-                           {{DNNL_ARG_SRC, src},
-                            {DNNL_ARG_DIFF_DST, diff_dst},
-                            {DNNL_ARG_DIFF_WEIGHTS, grads},
-                            {DNNL_ARG_SCRATCHPAD, scratch}});
-
+  dnnl::memory bwd_weights;
   if (in_.has_grad()) {
-    const auto bwd_weights = view_memory(bwd_data_weights_, weights);
+    bwd_weights = view_memory(bwd_data_weights_, weights);
     if (bwd_data_weights_.copy.valid()) to_bwd_data_layout_ = reorder(weights, bwd_weights);
-    backward_data_ = Call(dnnl::convolution_backward_data(bwd_data_pd_),
-                          {{DNNL_ARG_DIFF_DST, diff_dst},
-                           {DNNL_ARG_WEIGHTS, bwd_weights},
-                           {DNNL_ARG_DIFF_SRC, diff_src},
-                           {DNNL_ARG_SCRATCHPAD, scratch}});
+  }
+  // Chunk 0's gradient is where the chunks are summed when it needs a reorder to plain.
+  if (grads_md_ != plain_md_)
+    grad_to_plain_ = reorder(chunk_mem(grads_md_, chunk_grads_, 0), mem(plain_md_, grad_slot));
+
+  const int chunks = chunks_->count();
+  for (auto* calls : {&in_to_copy_, &copy_to_out_, &grad_to_copy_, &copy_to_in_grad_, &forward_,
+                      &backward_data_, &backward_weights_}) {
+    calls->clear();
+    calls->resize(std::size_t(chunks));
+  }
+  const auto in_chunk = dnnl::memory::desc({chunks_->plan().images, in_.shape.c, in_.shape.h, in_.shape.w},
+                                           dt::f32, tag::nhwc);
+  const auto out_chunk = dnnl::memory::desc(
+      {chunks_->plan().images, out_.shape.c, out_.shape.h, out_.shape.w}, dt::f32, tag::nhwc);
+  for (int k = 0; k < chunks; ++k) {
+    // The chunk's activation memories the primitives read and write (the network's own, or
+    // the copies chosen in the constructor), and the reorders between the two.
+    const auto own_in = chunk_mem(in_chunk, in_.value, k), own_out = chunk_mem(out_chunk, out_.value, k);
+    const auto own_out_grad = chunk_mem(out_chunk, out_.grad, k);
+    const auto own_in_grad = in_.has_grad() ? chunk_mem(in_chunk, in_.grad, k) : dnnl::memory();
+    auto src = own_in, dst = own_out, diff_dst = own_out_grad, diff_src = own_in_grad;
+    if (in_copy_.valid()) {
+      src = chunk_mem(src_md_, in_copy_, k);
+      in_to_copy_[k] = reorder(own_in, src);
+    }
+    if (out_copy_.valid()) {
+      diff_dst = chunk_mem(diff_dst_md_, out_copy_, k);
+      grad_to_copy_[k] = reorder(own_out_grad, diff_dst);
+    }
+    if (dst_md_ != out_chunk) {
+      dst = chunk_mem(dst_md_, out_copy_, k);
+      copy_to_out_[k] = reorder(dst, own_out);
+    }
+    if (in_.has_grad() && diff_src_md_ != in_chunk) {
+      diff_src = chunk_mem(diff_src_md_, in_copy_, k);
+      copy_to_in_grad_[k] = reorder(diff_src, own_in_grad);
+    }
+    forward_[k] = Call(dnnl::convolution_forward(fwd_pd_), {{DNNL_ARG_SRC, src},
+                                                            {DNNL_ARG_WEIGHTS, fwd_weights},
+                                                            {DNNL_ARG_DST, dst},
+                                                            {DNNL_ARG_SCRATCHPAD, scratch}});
+    backward_weights_[k] = Call(dnnl::convolution_backward_weights(bwd_weights_pd_),
+                                {{DNNL_ARG_SRC, src},
+                                 {DNNL_ARG_DIFF_DST, diff_dst},
+                                 {DNNL_ARG_DIFF_WEIGHTS, chunk_mem(grads_md_, chunk_grads_, k)},
+                                 {DNNL_ARG_SCRATCHPAD, scratch}});
+    if (in_.has_grad())
+      backward_data_[k] = Call(dnnl::convolution_backward_data(bwd_data_pd_),
+                               {{DNNL_ARG_DIFF_DST, diff_dst},
+                                {DNNL_ARG_WEIGHTS, bwd_weights},
+                                {DNNL_ARG_DIFF_SRC, diff_src},
+                                {DNNL_ARG_SCRATCHPAD, scratch}});
   }
 }
 
@@ -211,24 +239,43 @@ void ConvOp::forward(const dnnl::stream& s, Pass, const StepKey&) const {
     return;
   }
   to_fwd_layout_(s);
-  in_to_copy_(s);
-  forward_(s);
-  copy_to_out_(s);
+  chunks_->for_each([this](int k, const Lane& lane) {
+    in_to_copy_[k](lane);
+    forward_[k](lane);
+    copy_to_out_[k](lane);
+  });
 }
 
 void ConvOp::backward(const dnnl::stream& s) const {
-  grad_to_copy_(s);
-  backward_weights_(s);
+  const bool onednn_backward_data = in_.has_grad() && !own_backward_data_;
+  if (onednn_backward_data) to_bwd_data_layout_(s);
+  chunks_->for_each([this, onednn_backward_data](int k, const Lane& lane) {
+    grad_to_copy_[k](lane);
+    backward_weights_[k](lane);
+    if (!onednn_backward_data) return;
+    backward_data_[k](lane);  // with Winograd, over the input's copy: backward weights has read it
+    copy_to_in_grad_[k](lane);
+  });
+  sum_chunk_gradients();
   grad_to_plain_(s);
   if (standardized_ptr_ != nullptr) standardize_gradient();
   if (own_backward_data_) {
     conv3x3::pack_backward_data_weights(problem_, primitive_weights(), packed_backward_data_ptr_);
     conv3x3::backward_data(problem_, out_grad_ptr_, packed_backward_data_ptr_, in_grad_ptr_);
-    return;
   }
-  to_bwd_data_layout_(s);
-  backward_data_(s);  // with Winograd, over the input's copy: backward weights has read it
-  copy_to_in_grad_(s);
+}
+
+// Element by element, ((g0 + g1) + g2) + ...: the same order whatever ran the chunks. A few
+// thousand floats per chunk: serial.
+void ConvOp::sum_chunk_gradients() const {
+  const long n = long(grads_md_.get_size() / sizeof(float));
+  const bool reorder_after = grads_md_ != plain_md_;
+  float* sum = reorder_after ? chunk_grads_ptr_ : weight_grads_ptr_;
+  if (!reorder_after) std::copy(chunk_grads_ptr_, chunk_grads_ptr_ + n, sum);
+  for (int k = 1; k < chunks_->count(); ++k) {
+    const float* g = chunk_grads_ptr_ + long(k) * n;
+    for (long i = 0; i < n; ++i) sum[i] += g[i];
+  }
 }
 
 // Per output channel o, over its fan_in weights: w_hat = (w - mean) * r, r = 1/sqrt(var + eps).

@@ -14,7 +14,8 @@ using dt = dnnl::memory::data_type;
 NetworkBase::NetworkBase(int batch, int norm_batch, ConvOptions conv, Shape input)
     : engine_(dnnl::engine::kind::cpu, 0),
       stream_(engine_),
-      builder_(engine_, batch, norm_batch, conv, arena_),
+      chunks_(engine_, ChunkPlan::for_batch(batch)),
+      builder_(engine_, batch, norm_batch, conv, arena_, chunks_),
       batch_(batch) {
   if (batch <= 0) throw std::invalid_argument("network: batch size must be positive");
   if (norm_batch < 0 || norm_batch > batch || (norm_batch > 0 && batch % norm_batch != 0))
@@ -30,7 +31,9 @@ void NetworkBase::finish(const Tensor& logits) {
   logits_ = logits;
   parameters_ = builder_.parameters();
   buffers_ = builder_.buffers();
+  arena_.set_scratchpad_lanes(chunks_.count());
   arena_.allocate();
+  chunks_.bind(arena_);
   const dnnl::memory planar(planar_input_.md, engine_, arena_.at(planar_input_.value));
   const dnnl::memory channels_last(input_.md, engine_, arena_.at(input_.value));
   input_to_channels_last_ = Call(dnnl::reorder(planar, channels_last),

@@ -25,7 +25,7 @@ enum class Region {
   activations,  // layer outputs kept for backward
   activation_gradients,
   saved,        // statistics, masks and workspaces saved by forward for backward
-  scratchpad,   // oneDNN's scratch space, shared by all primitives (they run one at a time)
+  scratchpad,   // oneDNN's scratch space: one lane per chunk that may run at once (chunks.hpp)
   count
 };
 
@@ -62,7 +62,9 @@ class Arena {
   Slot reserve(Region region, std::size_t bytes);
   // Parameters get their gradient and momentum at the same offset of the mirror regions.
   Slot reserve_parameter(std::size_t floats);
-  void reserve_scratchpad(std::size_t bytes);  // the shared scratchpad grows to the largest need
+  void reserve_scratchpad(std::size_t bytes);  // each lane grows to the largest need
+  // Chunks of a batch run at once, each with a scratchpad of its own: the region holds `lanes`.
+  void set_scratchpad_lanes(int lanes);
   // The backward of top-level layer `layer` reads or writes this activation gradient.
   void note_use(const Slot& gradient, int layer);
 
@@ -76,6 +78,8 @@ class Arena {
   std::byte* region_begin(Region r) const;
   std::size_t region_bytes(Region r) const { return plan_.bytes[std::size_t(r)]; }
   Slot mirror(const Slot& parameter, Region mirror_region) const;
+  std::byte* scratchpad_lane(int lane) const;
+  std::size_t scratchpad_lane_bytes() const { return scratchpad_lane_bytes_; }
   const MemoryPlan& plan() const { return plan_; }
   const std::vector<GradientLifetime>& gradient_lifetimes() const { return lifetimes_; }
 
@@ -86,6 +90,8 @@ class Arena {
   MemoryPlan plan_;
   std::vector<GradientLifetime> lifetimes_;
   std::array<std::size_t, std::size_t(Region::count)> base_{};
+  std::size_t scratchpad_lane_bytes_ = 0;
+  int scratchpad_lanes_ = 1;
   std::unique_ptr<std::byte, FreeDeleter> memory_;
 };
 

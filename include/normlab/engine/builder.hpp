@@ -11,6 +11,7 @@
 
 #include "normlab/engine/arena.hpp"
 #include "normlab/engine/call.hpp"
+#include "normlab/engine/chunks.hpp"
 #include "normlab/engine/conv_options.hpp"
 #include "normlab/net/shape.hpp"
 #include "normlab/engine/tensor.hpp"
@@ -37,8 +38,10 @@ struct ParameterInfo {
 class Builder {
  public:
   // norm_batch: images per BatchNorm statistics group (0: the whole batch); it divides batch.
-  Builder(const dnnl::engine& engine, int batch, int norm_batch, ConvOptions conv, Arena& arena)
-      : engine_(engine), batch_(batch), norm_batch_(norm_batch), conv_(conv), arena_(arena) {}
+  Builder(const dnnl::engine& engine, int batch, int norm_batch, ConvOptions conv, Arena& arena,
+          const ChunkRunner& chunks)
+      : engine_(engine), batch_(batch), norm_batch_(norm_batch), conv_(conv), arena_(arena),
+        chunks_(chunks) {}
 
   const dnnl::engine& engine() const { return engine_; }
   int batch() const { return batch_; }
@@ -46,11 +49,15 @@ class Builder {
   // than the batch); per-image norms ignore it.
   int norm_batch() const { return norm_batch_ > 0 ? norm_batch_ : batch_; }
   Arena& arena() { return arena_; }
+  // How the batch splits into chunks, and the lanes that run them (chunks.hpp).
+  const ChunkRunner& chunks() const { return chunks_; }
   const ConvOptions& conv_options() const { return conv_; }
 
   // The layout between layers: channels last, which oneDNN's convolutions run fast on and
   // which keeps per-channel loops simple.
   dnnl::memory::desc activation_md(Shape s) const;
+  // One chunk's images in that layout (a chunk's part of a buffer is contiguous).
+  dnnl::memory::desc chunk_md(Shape s) const;
   Tensor make_activation(Shape s, bool with_grad = true);
   // The output of an element-wise layer that can run in place: its input's own value and
   // gradient buffers (one activation less in the arena, and writes to lines just read),
@@ -92,6 +99,7 @@ class Builder {
   int norm_batch_;
   ConvOptions conv_;
   Arena& arena_;
+  const ChunkRunner& chunks_;
   std::map<std::string, int> name_counts_;
   int layer_ = 0, nesting_ = 0;
   std::vector<ParameterInfo> parameters_;

@@ -7,6 +7,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "normlab/engine/arena.hpp"
+#include "normlab/engine/chunks.hpp"
 
 namespace normlab {
 
@@ -16,10 +17,15 @@ class Call {
   Call() = default;
   Call(dnnl::primitive primitive, std::vector<std::pair<int, dnnl::memory>> args);
   void operator()(const dnnl::stream& stream) const;
+  // Inside a chunk task: the lane's stream, and its scratchpad in place of the bound one.
+  void operator()(const Lane& lane) const;
   bool empty() const { return !primitive_; }
 
  private:
+  static constexpr std::size_t kMaxArgs = 16;
+  void execute(const dnnl::stream& stream, const dnnl_exec_arg_t* args) const;
   dnnl::primitive primitive_;
+  int scratchpad_index_ = -1;  // in args_
   std::vector<dnnl::memory> memories_;  // keeps the handles alive
   std::vector<dnnl_exec_arg_t> args_;
 };

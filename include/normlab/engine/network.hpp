@@ -58,6 +58,7 @@ class NetworkBase {
   dnnl::engine engine_;
   dnnl::stream stream_;
   Arena arena_;
+  ChunkRunner chunks_;
   Builder builder_;
   Tensor planar_input_, input_, logits_;
   Call input_to_channels_last_;

@@ -1,11 +1,13 @@
-// Batch normalisation by oneDNN: per-channel statistics over (batch, height, width), a learned
-// scale and shift, and running statistics for evaluation (PyTorch's momentum 0.1 and unbiased
-// running variance). With a norm batch K smaller than the batch ("ghost" batch norm, what
-// data-parallel training does per device), each group of K consecutive images is normalised by
-// its own statistics; the gradients of scale and shift are the sum over the groups.
+// Batch normalisation: per-channel statistics over (batch, height, width), a learned scale and
+// shift, and running statistics for evaluation (PyTorch's momentum 0.1 and unbiased running
+// variance). With a norm batch K smaller than the batch ("ghost" batch norm, what data-parallel
+// training does per device), each group of K consecutive images is normalised by its own
+// statistics; the gradients of scale and shift are the sum over the groups.
+//
+// normlab's own kernel on the channels-last buffers, chunk by chunk (chunks.hpp): each image's
+// per-channel sums are kept apart and added in image order, so the statistics and gradients
+// are the same bits for any thread count and any chunk size.
 #pragma once
-
-#include <vector>
 
 #include "normlab/engine/builder.hpp"
 
@@ -16,6 +18,7 @@ class BatchNormOp {
   struct Config {};
   static constexpr float kEpsilon = 1e-5f;
   static constexpr float kMomentum = 0.1f;
+  static constexpr int kMaxChannels = 1024;
 
   BatchNormOp(Builder& b, const Tensor& in, Config);
   const Tensor& output() const { return out_; }
@@ -24,24 +27,37 @@ class BatchNormOp {
   void backward(const dnnl::stream& s) const;
 
  private:
-  dnnl::engine engine_;
+  // One image's per-channel sums over its pixels, in float then stored as double: of x, or of
+  // (x - mean)^2 when `mean` is given (into sums[0..C)); for backward, of dy and of
+  // dy * (x - mean) (into sums[0..2C)).
+  void image_sums(long image, const float* mean, double* sums) const;
+  void image_gradient_sums(long image, double* sums) const;
+  // Per group, the images' sums at `offset` added in image order: totals[g * C + c].
+  void group_totals(int offset, double* totals) const;
+  int group_of(long image) const { return int(image / norm_batch_); }
+
+  const ChunkRunner* chunks_ = nullptr;
   Tensor in_, out_;
-  int groups_ = 1;               // batch / norm batch; 1 is plain batch norm
-  dnnl::memory::desc group_md_;  // one group's images (the whole batch's md when groups_ == 1)
-  // batch_mean_ and batch_variance_ hold one set of statistics per group, group after group.
-  Slot scale_, shift_, batch_mean_, batch_variance_, running_mean_, running_variance_;
-  // The scale and shift gradients of groups after the first, before they are summed.
-  Slot group_diff_scale_, group_diff_shift_;
+  int channels_ = 0;
+  long pixels_ = 0;         // per image
+  int images_per_chunk_ = 1;
+  int batch_ = 1;
+  int norm_batch_ = 1;      // images per set of statistics
+  int groups_ = 1;          // batch / norm batch; 1 is plain batch norm
   long reduced_count_ = 0;  // values per channel in one group
-  dnnl::batch_normalization_forward::primitive_desc train_pd_, eval_pd_;
-  dnnl::batch_normalization_backward::primitive_desc bwd_pd_;
-  // One call per group; backward_ stays empty when no gradient flows into the input.
-  std::vector<Call> train_, backward_;
-  Call eval_;  // with the running statistics: the whole batch in one call
-  float *mean_ = nullptr, *variance_ = nullptr, *running_mean_ptr_ = nullptr,
-        *running_variance_ptr_ = nullptr;
-  float *diff_scale_ = nullptr, *diff_shift_ = nullptr, *group_diff_scale_ptr_ = nullptr,
-        *group_diff_shift_ptr_ = nullptr;
+  Slot scale_, shift_, running_mean_, running_variance_;
+  // Saved for backward, per group: mean, 1/std; per group the forward's (a, b) or the
+  // backward's (k1, k2, k3); per image its sums (2 x channels doubles).
+  Slot mean_slot_, rstd_slot_, coefficients_, image_sums_, totals_;
+  const float* x_ = nullptr;
+  float* y_ = nullptr;
+  const float* dy_ = nullptr;
+  float* dx_ = nullptr;
+  const float *gamma_ = nullptr, *beta_ = nullptr;
+  float *gamma_grad_ = nullptr, *beta_grad_ = nullptr;
+  float *mean_ = nullptr, *rstd_ = nullptr, *coefficients_ptr_ = nullptr;
+  float *running_mean_ptr_ = nullptr, *running_variance_ptr_ = nullptr;
+  double *image_sums_ptr_ = nullptr, *totals_ptr_ = nullptr;
 };
 
 }  // namespace normlab

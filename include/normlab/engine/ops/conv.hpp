@@ -2,6 +2,8 @@
 // data and backward weights. Weights live in PyTorch's plain OIHW order; each primitive gets
 // them reordered into the blocked layout its fastest kernel wants (the tensors are tiny, the
 // reorders cost microseconds, and a shared layout would force a slow reference kernel).
+// The primitives run per chunk of the batch (chunks.hpp), created for one thread; each chunk
+// writes a weight gradient of its own, and those are summed in chunk order.
 // With ConvMode::winograd, the 3x3 layers whose shape is in winograd_pays run oneDNN's
 // Winograd kernels, which take only blocked (nChw16c) activations: those layers copy their
 // input and output gradient into that layout and their output and input gradient back. With
@@ -11,6 +13,8 @@
 // normlab's own kernels take (conv3x3_kernels.hpp) run those, on the network's own buffers,
 // from weights repacked each step; the weight gradient stays oneDNN's.
 #pragma once
+
+#include <vector>
 
 #include "normlab/engine/builder.hpp"
 #include "normlab/engine/conv3x3_kernels.hpp"
@@ -54,6 +58,7 @@ class ConvOp {
   WeightsView view_for(Builder& b, const dnnl::memory::desc& wanted) const;
 
   dnnl::engine engine_;
+  const ChunkRunner* chunks_ = nullptr;
   Tensor in_, out_;
   // The activations as the kernels read and write them (see the constructor): where one
   // differs from the network's own buffer, the layer copies through in_copy_ or out_copy_.
@@ -70,7 +75,8 @@ class ConvOp {
   float* out_ptr_ = nullptr;
   const float* out_grad_ptr_ = nullptr;
   float* in_grad_ptr_ = nullptr;
-  Call in_to_copy_, copy_to_out_, grad_to_copy_, copy_to_in_grad_;
+  // One call per chunk (empty where that copy is not needed).
+  std::vector<Call> in_to_copy_, copy_to_out_, grad_to_copy_, copy_to_in_grad_;
   Slot weights_;
   Slot standardized_, inverse_std_;  // only with config.standardize
   long out_channels_ = 0, fan_in_ = 0;
@@ -84,13 +90,20 @@ class ConvOp {
   }
   void standardize_weights() const;
   void standardize_gradient() const;
+  // Sums the chunks' weight gradients in chunk order, into the gradient (plain layout) or into
+  // chunk 0's buffer (which grad_to_plain_ then reorders).
+  void sum_chunk_gradients() const;
   dnnl::memory::desc plain_md_;
-  WeightsView fwd_weights_, bwd_data_weights_, bwd_weights_grad_;
+  WeightsView fwd_weights_, bwd_data_weights_;
+  // Each chunk's weight gradient, in the layout backward-weights writes (grads_md_).
+  dnnl::memory::desc grads_md_;
+  Slot chunk_grads_;
+  float* chunk_grads_ptr_ = nullptr;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::convolution_backward_data::primitive_desc bwd_data_pd_;
   dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd_;
-  Call to_fwd_layout_, to_bwd_data_layout_, grad_to_plain_;
-  Call forward_, backward_data_, backward_weights_;
+  Call to_fwd_layout_, to_bwd_data_layout_, grad_to_plain_;  // once per step
+  std::vector<Call> forward_, backward_data_, backward_weights_;  // per chunk
 };
 
 }  // namespace normlab
