@@ -42,7 +42,7 @@ const std::vector<Row>& rows() {
        NORMLAB_FIELD(epochs)},
       {"--seed", "seed", "seed for initialisation, shuffling, augmentation, dropout (0..2^64-1)",
        NORMLAB_FIELD(seed)},
-      {"--threads", "threads", "CPU threads (results are bitwise reproducible per count)",
+      {"--threads", "threads", "CPU threads (not part of the recipe: any count gives the same bits)",
        NORMLAB_FIELD(threads)},
       {"--batch-size", "batch", "images per step (seed recipe: 128)", NORMLAB_FIELD(batch)},
       {"--norm-batch", "norm_batch",

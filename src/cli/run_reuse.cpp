@@ -39,7 +39,10 @@ std::vector<std::string> recipe_differences(const TrainConfig& saved, const Trai
   json before = json(saved).flatten(), after = json(wanted).flatten();
   std::vector<std::string> differences;
   for (const auto& [pointer, value] : after.items()) {
-    if (pointer == "/data_dir" || pointer == "/out_dir" || pointer == "/epochs") continue;
+    // Where the data and the run live, and how many threads run it, are not the recipe: the
+    // same bits come out of any thread count. Epochs are checked by the caller.
+    if (pointer == "/data_dir" || pointer == "/out_dir" || pointer == "/epochs" || pointer == "/threads")
+      continue;
     const json was = before.contains(pointer) ? before.at(pointer) : json("nothing");
     if (was == value) continue;
     const std::string key = dotted(pointer);
