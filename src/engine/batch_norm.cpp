@@ -61,26 +61,35 @@ void BatchNormOp::bind(const Arena& arena) {
   }
 }
 
-// Per image in float (a vector register per 16 channels over H*W values). Two passes (mean,
-// then squared deviations) keep the variance accurate when the mean is large against the spread.
-void BatchNormOp::image_sums(long image, const float* mean, double* sums) const {
+// One image's per-channel mean and sum of squared deviations from it (its moments), in float
+// over H*W values (a vector register per 16 channels), stored as double. The image is read
+// twice, the second time from cache, so the batch crosses memory once; the groups' variance
+// is then combined from the images' moments (Chan et al.), which stays accurate when the mean
+// is large against the spread.
+void BatchNormOp::image_moments(long image, double* moments) const {
   const int C = channels_;
   const float* __restrict x = x_ + image * pixels_ * C;
-  float sum[kMaxChannels];
+  float sum[kMaxChannels], mean[kMaxChannels];
   for (int c = 0; c < C; ++c) sum[c] = 0.f;
   for (long p = 0; p < pixels_; ++p) {
-    if (mean == nullptr) {
 #pragma omp simd
-      for (int c = 0; c < C; ++c) sum[c] += x[p * C + c];
-    } else {
+    for (int c = 0; c < C; ++c) sum[c] += x[p * C + c];
+  }
+  for (int c = 0; c < C; ++c) {
+    mean[c] = sum[c] / float(pixels_);
+    sum[c] = 0.f;
+  }
+  for (long p = 0; p < pixels_; ++p) {
 #pragma omp simd
-      for (int c = 0; c < C; ++c) {
-        const float d = x[p * C + c] - mean[c];
-        sum[c] += d * d;
-      }
+    for (int c = 0; c < C; ++c) {
+      const float d = x[p * C + c] - mean[c];
+      sum[c] += d * d;
     }
   }
-  for (int c = 0; c < C; ++c) sums[c] = sum[c];
+  for (int c = 0; c < C; ++c) {
+    moments[c] = mean[c];
+    moments[C + c] = sum[c];
+  }
 }
 
 void BatchNormOp::image_gradient_sums(long image, double* sums) const {
@@ -143,15 +152,26 @@ void BatchNormOp::forward(const dnnl::stream&, Pass pass, const StepKey&) const 
     return;
   }
   const double count = double(reduced_count_);
-  auto sums_of_chunk = [&](int k, bool deviations) {
+  chunks_->for_each([&](int k, const Lane&) {
     for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i)
-      image_sums(i, deviations ? mean_ + long(group_of(i)) * C : nullptr, image_sums_ptr_ + i * stride);
-  };
-  chunks_->for_each([&](int k, const Lane&) { sums_of_chunk(k, false); });
-  group_totals(0, totals_ptr_);
-  for (long i = 0; i < long(groups_) * C; ++i) mean_[i] = float(totals_ptr_[i] / count);
-  chunks_->for_each([&](int k, const Lane&) { sums_of_chunk(k, true); });
-  group_totals(0, totals_ptr_);
+      image_moments(i, image_sums_ptr_ + i * stride);
+  });
+  // Per group, in image order: mean = mean of the image means; squared deviations = the
+  // images' own plus pixels * (image mean - mean)^2.
+  double* squares = totals_ptr_;
+  group_totals(0, squares);
+  for (long i = 0; i < long(groups_) * C; ++i) mean_[i] = float(squares[i] / double(norm_batch_));
+  for (int g = 0; g < groups_; ++g)
+    for (int c = 0; c < C; ++c) {
+      const long gi = long(g) * C + c;
+      const double m = squares[gi] / double(norm_batch_);
+      double total = 0;
+      for (long i = long(g) * norm_batch_; i < long(g + 1) * norm_batch_; ++i) {
+        const double d = image_sums_ptr_[i * stride + c] - m;
+        total += image_sums_ptr_[i * stride + C + c] + double(pixels_) * d * d;
+      }
+      squares[gi] = total;
+    }
   // The running statistics move once per group, in group order: what PyTorch does over the
   // same images fed as consecutive mini-batches of K. (Averaging the groups' statistics into
   // one update would be the other choice; it forgets the old value more slowly.)
@@ -160,7 +180,7 @@ void BatchNormOp::forward(const dnnl::stream&, Pass pass, const StepKey&) const 
     float* a = coefficients + long(g) * stride;
     for (int c = 0; c < C; ++c) {
       const long i = long(g) * C + c;
-      const double variance = totals_ptr_[i] / count;
+      const double variance = squares[i] / count;
       const float r = float(1.0 / std::sqrt(variance + double(kEpsilon)));
       rstd_[i] = r;
       a[c] = r * gamma_[c];

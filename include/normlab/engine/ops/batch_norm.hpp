@@ -27,10 +27,9 @@ class BatchNormOp {
   void backward(const dnnl::stream& s) const;
 
  private:
-  // One image's per-channel sums over its pixels, in float then stored as double: of x, or of
-  // (x - mean)^2 when `mean` is given (into sums[0..C)); for backward, of dy and of
-  // dy * (x - mean) (into sums[0..2C)).
-  void image_sums(long image, const float* mean, double* sums) const;
+  // One image's per-channel mean and squared deviations from it (into moments[0..2C)); for
+  // backward, its sums of dy and of dy * (x - group mean) (into sums[0..2C)).
+  void image_moments(long image, double* moments) const;
   void image_gradient_sums(long image, double* sums) const;
   // Per group, the images' sums at `offset` added in image order: totals[g * C + c].
   void group_totals(int offset, double* totals) const;
