@@ -22,6 +22,7 @@ std::string_view region_name(Region r) {
     case Region::activations: return "activations";
     case Region::activation_gradients: return "activation gradients";
     case Region::saved: return "saved for backward";
+    case Region::workspace: return "per-pass workspace";
     case Region::scratchpad: return "oneDNN scratchpad";
     case Region::count: break;
   }
@@ -53,6 +54,13 @@ Slot Arena::reserve_parameter(std::size_t floats) {
   reserve(Region::gradients, bytes);
   reserve(Region::momentum, bytes);
   return slot;
+}
+
+Slot Arena::reserve_workspace(std::size_t bytes) {
+  if (allocated()) throw std::logic_error("arena: reserve after allocate");
+  auto& size = plan_.bytes[std::size_t(Region::workspace)];
+  size = std::max(size, round_up(bytes));
+  return Slot{Region::workspace, 0, bytes};
 }
 
 void Arena::reserve_scratchpad(std::size_t bytes) {

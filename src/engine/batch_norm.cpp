@@ -37,8 +37,9 @@ BatchNormOp::BatchNormOp(Builder& b, const Tensor& in, Config)
   mean_slot_ = arena.reserve(Region::saved, per_group * sizeof(float));
   rstd_slot_ = arena.reserve(Region::saved, per_group * sizeof(float));
   coefficients_ = arena.reserve(Region::saved, 3 * per_group * sizeof(float));
-  image_sums_ = arena.reserve(Region::saved, std::size_t(batch_) * 2 * channels_ * sizeof(double));
-  totals_ = arena.reserve(Region::saved, 2 * per_group * sizeof(double));
+  // The images' sums and the groups' totals live only within one forward or backward.
+  const std::size_t sums_bytes = std::size_t(batch_) * 2 * channels_ * sizeof(double);
+  image_sums_ = arena.reserve_workspace(sums_bytes + 2 * per_group * sizeof(double));
 }
 
 void BatchNormOp::bind(const Arena& arena) {
@@ -52,7 +53,7 @@ void BatchNormOp::bind(const Arena& arena) {
   rstd_ = arena.as<float>(rstd_slot_);
   coefficients_ptr_ = arena.as<float>(coefficients_);
   image_sums_ptr_ = arena.as<double>(image_sums_);
-  totals_ptr_ = arena.as<double>(totals_);
+  totals_ptr_ = image_sums_ptr_ + std::size_t(batch_) * 2 * channels_;
   if (in_.has_grad()) {
     dy_ = arena.as<float>(out_.grad);
     dx_ = arena.as<float>(in_.grad);

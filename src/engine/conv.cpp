@@ -108,7 +108,7 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config)
   b.need_scratchpad(bwd_weights_pd_.scratchpad_desc());
   fwd_weights_ = view_for(b, fwd_pd_.weights_desc());
   grads_md_ = bwd_weights_pd_.diff_weights_desc();
-  chunk_grads_ = b.arena().reserve(Region::saved, chunks * grads_md_.get_size());
+  chunk_grads_ = b.arena().reserve_workspace(chunks * grads_md_.get_size());  // within backward
   if (in.has_grad()) {
     b.need_scratchpad(bwd_data_pd_.scratchpad_desc());
     bwd_data_weights_ = view_for(b, bwd_data_pd_.weights_desc());

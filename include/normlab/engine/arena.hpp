@@ -25,6 +25,7 @@ enum class Region {
   activations,  // layer outputs kept for backward
   activation_gradients,
   saved,        // statistics, masks and workspaces saved by forward for backward
+  workspace,    // what one layer's forward or backward uses and drops, shared by all layers
   scratchpad,   // oneDNN's scratch space: one lane per chunk that may run at once (chunks.hpp)
   count
 };
@@ -62,6 +63,9 @@ class Arena {
   Slot reserve(Region region, std::size_t bytes);
   // Parameters get their gradient and momentum at the same offset of the mirror regions.
   Slot reserve_parameter(std::size_t floats);
+  // Room a layer needs only while one of its passes runs (chunks' partial sums): every layer's
+  // workspace starts at the same place, so the region is as large as the largest need.
+  Slot reserve_workspace(std::size_t bytes);
   void reserve_scratchpad(std::size_t bytes);  // each lane grows to the largest need
   // Chunks of a batch run at once, each with a scratchpad of its own: the region holds `lanes`.
   void set_scratchpad_lanes(int lanes);

@@ -46,8 +46,9 @@ class BatchNormOp {
   long reduced_count_ = 0;  // values per channel in one group
   Slot scale_, shift_, running_mean_, running_variance_;
   // Saved for backward, per group: mean, 1/std; per group the forward's (a, b) or the
-  // backward's (k1, k2, k3); per image its sums (2 x channels doubles).
-  Slot mean_slot_, rstd_slot_, coefficients_, image_sums_, totals_;
+  // backward's (k1, k2, k3). In the shared workspace (one pass only): per image its sums
+  // (2 x channels doubles), then per group their totals.
+  Slot mean_slot_, rstd_slot_, coefficients_, image_sums_;
   const float* x_ = nullptr;
   float* y_ = nullptr;
   const float* dy_ = nullptr;
