@@ -22,6 +22,7 @@ std::string_view region_name(Region r) {
     case Region::activations: return "activations";
     case Region::activation_gradients: return "activation gradients";
     case Region::saved: return "saved for backward";
+    case Region::weight_copies: return "weights as kernels want";
     case Region::workspace: return "per-pass workspace";
     case Region::scratchpad: return "oneDNN scratchpad";
     case Region::count: break;
@@ -40,7 +41,7 @@ Slot Arena::reserve(Region region, std::size_t bytes) {
   if (region == Region::activation_gradients) {
     lifetimes_.push_back({round_up(bytes), 0, -1, 0});
     plan_.gradients_unplanned += round_up(bytes);
-    return Slot{region, lifetimes_.size() - 1, bytes};
+    return Slot{region, 0, bytes, int(lifetimes_.size()) - 1};
   }
   auto& used = plan_.bytes[std::size_t(region)];
   Slot slot{region, used, bytes};
@@ -80,7 +81,7 @@ std::byte* Arena::scratchpad_lane(int lane) const {
 
 void Arena::note_use(const Slot& gradient, int layer) {
   if (!gradient.valid()) return;
-  GradientLifetime& l = lifetimes_.at(gradient.offset);
+  GradientLifetime& l = lifetimes_.at(std::size_t(gradient.lifetime));
   if (l.last < l.first) {
     l.first = l.last = layer;
   } else {
@@ -139,7 +140,7 @@ std::byte* Arena::region_begin(Region r) const { return memory_.get() + base_[st
 std::byte* Arena::at(const Slot& slot) const {
   if (!allocated() || !slot.valid()) throw std::logic_error("arena: slot resolved before allocate");
   if (slot.region == Region::activation_gradients)
-    return region_begin(slot.region) + lifetimes_.at(slot.offset).offset;
+    return region_begin(slot.region) + lifetimes_.at(std::size_t(slot.lifetime)).offset;
   return region_begin(slot.region) + slot.offset;
 }
 

@@ -59,8 +59,8 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config)
     own_forward_ = conv3x3::forward_supported(problem_);
     own_backward_data_ = in.has_grad() && conv3x3::backward_data_supported(problem_);
     const std::size_t packed_bytes = conv3x3::packed_weights_floats(problem_) * sizeof(float);
-    if (own_forward_) packed_forward_ = b.arena().reserve(Region::saved, packed_bytes);
-    if (own_backward_data_) packed_backward_data_ = b.arena().reserve(Region::saved, packed_bytes);
+    if (own_forward_) packed_forward_ = b.arena().reserve(Region::weight_copies, packed_bytes);
+    if (own_backward_data_) packed_backward_data_ = b.arena().reserve(Region::weight_copies, packed_bytes);
   }
   const dt kernel_type = bf16 ? dt::bf16 : dt::f32;
 
@@ -120,14 +120,14 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config)
   out_channels_ = config.out_channels;
   fan_in_ = long(in.shape.c) * config.kernel * config.kernel;
   if (config.standardize) {
-    standardized_ = b.arena().reserve(Region::saved, plain_md_.get_size());
-    inverse_std_ = b.arena().reserve(Region::saved, std::size_t(out_channels_) * sizeof(float));
+    standardized_ = b.arena().reserve(Region::weight_copies, plain_md_.get_size());
+    inverse_std_ = b.arena().reserve(Region::weight_copies, std::size_t(out_channels_) * sizeof(float));
   }
 }
 
 ConvOp::WeightsView ConvOp::view_for(Builder& b, const dnnl::memory::desc& wanted) const {
   WeightsView view{wanted, {}};
-  if (wanted != plain_md_) view.copy = b.arena().reserve(Region::saved, wanted.get_size());
+  if (wanted != plain_md_) view.copy = b.arena().reserve(Region::weight_copies, wanted.get_size());
   return view;
 }
 

@@ -24,7 +24,8 @@ enum class Region {
   buffers,      // BatchNorm running statistics (state, not trained)
   activations,  // layer outputs kept for backward
   activation_gradients,
-  saved,        // statistics, masks and workspaces saved by forward for backward
+  saved,        // statistics and masks saved by forward for backward, activation copies
+  weight_copies,  // weights as a kernel wants them: blocked layouts, packed, standardised
   workspace,    // what one layer's forward or backward uses and drops, shared by all layers
   scratchpad,   // oneDNN's scratch space: one lane per chunk that may run at once (chunks.hpp)
   count
@@ -34,8 +35,9 @@ std::string_view region_name(Region r);
 
 struct Slot {
   Region region = Region::count;
-  std::size_t offset = 0;  // for activation gradients: the index of its lifetime (planned later)
+  std::size_t offset = 0;  // bytes from the region's start (activation gradients: set by the plan)
   std::size_t bytes = 0;
+  int lifetime = -1;  // activation gradients: the index of its lifetime in the plan
   bool valid() const { return region != Region::count; }
 };
 
