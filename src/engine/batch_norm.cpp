@@ -1,5 +1,7 @@
 #include "normlab/engine/ops/batch_norm.hpp"
 
+#include "normlab/engine/ops/channel_passes.hpp"
+
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -134,13 +136,7 @@ void BatchNormOp::forward(const dnnl::stream&, Pass pass, const StepKey&) const 
   auto apply = [&](int chunk) {
     for (long i = long(chunk) * images_per_chunk_; i < long(chunk + 1) * images_per_chunk_; ++i) {
       const float* a = coefficients + (eval ? 0 : long(group_of(i)) * stride);
-      const float* b = a + C;
-      const float* __restrict x = x_ + i * pixels_ * C;
-      float* __restrict y = y_ + i * pixels_ * C;
-      for (long p = 0; p < pixels_; ++p) {
-#pragma omp simd
-        for (int c = 0; c < C; ++c) y[p * C + c] = x[p * C + c] * a[c] + b[c];
-      }
+      scale_and_shift<0>(x_ + i * pixels_ * C, y_ + i * pixels_ * C, pixels_, C, a, a + C);
     }
   };
   if (eval) {
@@ -227,14 +223,8 @@ void BatchNormOp::backward(const dnnl::stream&) const {
   chunks_->for_each([&](int k, const Lane&) {
     for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i) {
       const float* k1 = coefficients_ptr_ + long(group_of(i)) * 3 * C;
-      const float *k2 = k1 + C, *k3 = k1 + 2 * C;
-      const float* __restrict x = x_ + i * pixels_ * C;
-      const float* __restrict dy = dy_ + i * pixels_ * C;
-      float* __restrict dx = dx_ + i * pixels_ * C;
-      for (long p = 0; p < pixels_; ++p) {
-#pragma omp simd
-        for (int c = 0; c < C; ++c) dx[p * C + c] = k1[c] * dy[p * C + c] + k2[c] * x[p * C + c] + k3[c];
-      }
+      const long offset = i * pixels_ * C;
+      input_gradient<0>(x_ + offset, dy_ + offset, dx_ + offset, pixels_, C, k1, k1 + C, k1 + 2 * C);
     }
   });
 }

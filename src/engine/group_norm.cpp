@@ -1,5 +1,7 @@
 #include "normlab/engine/ops/group_norm.hpp"
 
+#include "normlab/engine/ops/channel_passes.hpp"
+
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -108,8 +110,7 @@ void GroupNormOp::forward_kernel() const {
         b[c] = beta_[c] - channel_mean[c] * a[c];
       }
     }
-    for (long p = 0; p < P; ++p)
-      for (int c = 0; c < C; ++c) y[p * C + c] = x[p * C + c] * a[c] + b[c];
+    scale_and_shift<kChannels>(x, y, P, C, a, b);
   }
 }
 
@@ -160,8 +161,7 @@ void GroupNormOp::backward_kernel() const {
         k3[c] = -r * A + r * r * B * m;
       }
     }
-    for (long p = 0; p < P; ++p)
-      for (int c = 0; c < C; ++c) dx[p * C + c] = k1[c] * dy[p * C + c] + k2[c] * x[p * C + c] + k3[c];
+    input_gradient<kChannels>(x, dy, dx, P, C, k1, k2, k3);
   }
   // Summing the per-sample partials in a fixed order keeps the parameter gradients deterministic.
   for (int c = 0; c < C; ++c) {
