@@ -101,15 +101,7 @@ void BatchNormOp::image_gradient_sums(long image, double* sums) const {
   const float* __restrict x = x_ + image * pixels_ * C;
   const float* __restrict dy = dy_ + image * pixels_ * C;
   float sum_dy[kMaxChannels], sum_dy_xc[kMaxChannels];
-  for (int c = 0; c < C; ++c) sum_dy[c] = sum_dy_xc[c] = 0.f;
-  for (long p = 0; p < pixels_; ++p) {
-#pragma omp simd
-    for (int c = 0; c < C; ++c) {
-      const float g = dy[p * C + c];
-      sum_dy[c] += g;
-      sum_dy_xc[c] += g * (x[p * C + c] - mean[c]);
-    }
-  }
+  gradient_sums<0>(x, dy, pixels_, C, mean, sum_dy, sum_dy_xc);
   for (int c = 0; c < C; ++c) {
     sums[c] = sum_dy[c];
     sums[C + c] = sum_dy_xc[c];

@@ -68,7 +68,10 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config)
   // channels-last buffers, or copies. Winograd takes only nChw16c, so it reads and writes
   // blocked f32 copies of all four; bf16 reads bf16 copies of the input and the output gradient
   // and writes f32 straight into the network's output and input gradient.
-  const auto in_chunk = b.chunk_md(in.shape), out_chunk = b.chunk_md(out_shape);
+  in_chunk_md_ = b.chunk_md(in.shape);
+  out_chunk_md_ = b.chunk_md(out_shape);
+  const auto& in_chunk = in_chunk_md_;
+  const auto& out_chunk = out_chunk_md_;
   src_md_ = diff_src_md_ = in_chunk;
   dst_md_ = diff_dst_md_ = out_chunk;
   if (winograd_) {
@@ -185,10 +188,8 @@ void ConvOp::bind(const Arena& arena) {
     calls->clear();
     calls->resize(std::size_t(chunks));
   }
-  const auto in_chunk = dnnl::memory::desc({chunks_->plan().images, in_.shape.c, in_.shape.h, in_.shape.w},
-                                           dt::f32, tag::nhwc);
-  const auto out_chunk = dnnl::memory::desc(
-      {chunks_->plan().images, out_.shape.c, out_.shape.h, out_.shape.w}, dt::f32, tag::nhwc);
+  const auto& in_chunk = in_chunk_md_;
+  const auto& out_chunk = out_chunk_md_;
   for (int k = 0; k < chunks; ++k) {
     // The chunk's activation memories the primitives read and write (the network's own, or
     // the copies chosen in the constructor), and the reorders between the two.

@@ -131,19 +131,8 @@ void GroupNormOp::backward_kernel() const {
     float* __restrict dx = dx_ + long(n) * P * C;
     float channel_mean[kMaxChannels], sum_dy[kMaxChannels], sum_dy_xc[kMaxChannels];
     float k1[kMaxChannels], k2[kMaxChannels], k3[kMaxChannels];
-    for (int c = 0; c < C; ++c) {
-      channel_mean[c] = mean_[n * G + c / per_group];
-      sum_dy[c] = sum_dy_xc[c] = 0.f;
-    }
-    for (long p = 0; p < P; ++p)
-      // Vectorise across the channels (one register per 16): left alone, GCC unrolls the
-      // fixed-width channel loop and vectorises across pixels with shuffles, 3x slower.
-#pragma omp simd
-      for (int c = 0; c < C; ++c) {
-        const float g = dy[p * C + c];
-        sum_dy[c] += g;
-        sum_dy_xc[c] += g * (x[p * C + c] - channel_mean[c]);
-      }
+    for (int c = 0; c < C; ++c) channel_mean[c] = mean_[n * G + c / per_group];
+    gradient_sums<kChannels>(x, dy, P, C, channel_mean, sum_dy, sum_dy_xc);
     for (int g = 0; g < G; ++g) {
       const float r = rstd_[n * G + g], m = mean_[n * G + g];
       double a = 0, b = 0;

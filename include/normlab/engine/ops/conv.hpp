@@ -63,6 +63,7 @@ class ConvOp {
   // The activations as the kernels read and write them (see the constructor): where one
   // differs from the network's own buffer, the layer copies through in_copy_ or out_copy_.
   bool winograd_ = false;
+  dnnl::memory::desc in_chunk_md_, out_chunk_md_;  // one chunk of the network's own buffers
   dnnl::memory::desc src_md_, dst_md_, diff_src_md_, diff_dst_md_;
   Slot in_copy_, out_copy_;
   // normlab's own kernels: the problem, the repacked weights, and the buffers they work on.
