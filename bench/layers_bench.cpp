@@ -1,7 +1,9 @@
 // Per-layer and whole-step benchmarks, generated from the network declarations: for every
 // network type below and every top-level layer in its Net::layers, one forward and one backward
 // benchmark, named "<net>/<norm>/<i>-<kind>/{forward,backward}" (i is 1-based, as in
-// `normlab summary`), plus "<net>/<norm>/train_step" and "<net>/<norm>/eval_step", and
+// `normlab summary`; each layer timed alone, with the layered executor), plus
+// "<net>/<norm>/train_step" (fused, the default), "<net>/<norm>-layered/train_step" and
+// "<net>/<norm>/eval_step", and
 // "seed/batch-k<K>/train_step" for ghost batch norm over groups of K images. With Winograd
 // (--conv winograd): "<net>/<norm>-winograd/train_step"; with --precision bf16:
 // "<net>/<norm>-bf16/train_step". And for the table of layers where Winograd
@@ -63,14 +65,14 @@ LiveNetwork& live() {
 
 // Built, initialised, with a realistic input and one full training step already run, so every
 // op's backward has the statistics its forward saves.
-template <class Net>
-Network<Net>& network(int norm_batch = 0, int batch = kBatch, ConvOptions conv = {}) {
+template <class Net, Executor E = Executor::fused>
+Network<Net, E>& network(int norm_batch = 0, int batch = kBatch, ConvOptions conv = {}) {
   LiveNetwork& l = live();
   const bool same_conv = l.conv.mode == conv.mode && l.conv.precision == conv.precision;
-  if (l.type != &typeid(Net) || l.norm_batch != norm_batch || l.batch != batch || !same_conv) {
+  if (l.type != &typeid(Network<Net, E>) || l.norm_batch != norm_batch || l.batch != batch || !same_conv) {
     l.net.reset();
     l.type = nullptr;
-    auto net = std::make_unique<Network<Net>>(batch, norm_batch, conv);
+    auto net = std::make_unique<Network<Net, E>>(batch, norm_batch, conv);
     net->initialise(1);
     float* x = net->input();
     const long n = long(batch) * Net::input.size();
@@ -86,12 +88,12 @@ Network<Net>& network(int norm_batch = 0, int batch = kBatch, ConvOptions conv =
     l.parameters.assign(net->parameters().begin(), net->parameters().end());
     l.buffers.assign(net->buffers().begin(), net->buffers().end());
     l.net = std::move(net);
-    l.type = &typeid(Net);
+    l.type = &typeid(Network<Net, E>);
     l.norm_batch = norm_batch;
     l.batch = batch;
     l.conv = conv;
   }
-  return static_cast<Network<Net>&>(*l.net);
+  return static_cast<Network<Net, E>&>(*l.net);
 }
 
 // Plain numbers rather than benchmark's kIsRate counters (which print "GFLOP/s=3.9/s"): the
@@ -128,7 +130,8 @@ void fill_fresh(float* p, long n, float scale) {
 template <class Net>
 void time_layer(benchmark::State& state, int index, bool backward,
                 ConvOptions conv = {}) {
-  Network<Net>& net = network<Net>(0, kBatch, conv);
+  // One op per layer: the row times its layer alone.
+  auto& net = network<Net, Executor::layered>(0, kBatch, conv);
   dnnl::stream s = net.stream();  // a handle: copies share the stream
   std::function<void()> run_forward, run_backward;
   const Tensor* in = nullptr;  // the layer's input: the previous layer's output
@@ -174,10 +177,10 @@ void time_layer(benchmark::State& state, int index, bool backward,
   set_rates(state, seconds, backward ? l.backward_flops : l.flops);
 }
 
-template <class Net>
+template <class Net, Executor E = Executor::fused>
 void time_train_step(benchmark::State& state, int norm_batch = 0, int batch = kBatch,
                      ConvOptions conv = {}) {
-  Network<Net>& net = network<Net>(norm_batch, batch, conv);
+  auto& net = network<Net, E>(norm_batch, batch, conv);
   const std::vector<int>& labels = live().labels;
   const SgdConfig sgd{};
   dnnl::stream s = net.stream();
@@ -220,6 +223,11 @@ void register_network(std::string_view net_name, std::string_view norm_name) {
   }
   benchmark::RegisterBenchmark((prefix + "train_step").c_str(),
                                [](benchmark::State& s) { time_train_step<Net>(s); })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  // The same step with one op per layer: the fused engine's reference, timed beside it.
+  benchmark::RegisterBenchmark(fmt::format("{}/{}-layered/train_step", net_name, norm_name).c_str(),
+                               [](benchmark::State& s) { time_train_step<Net, Executor::layered>(s); })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
   benchmark::RegisterBenchmark((prefix + "eval_step").c_str(), time_eval_step<Net>)

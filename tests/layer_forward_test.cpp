@@ -469,7 +469,7 @@ TEST(LayerForward, DropoutInEvaluationIsTheIdentity) {
 // of its own, while one after a norm works in place.
 TEST(LayerForward, ReluAndDropoutRunInPlaceUnlessTheirInputIsReadAgain) {
   Network<Chain<Input<4, 6, 6>, Conv1x1<8>, Relu, BatchNorm, Dropout<10>, Relu, Dropout<10>,
-                GlobalAvgPool, Conv1x1<10>>> net(kBatch);
+                GlobalAvgPool, Conv1x1<10>>, Executor::layered> net(kBatch);
   std::vector<Tensor> outputs;
   net.for_each_op([&](auto& op) { outputs.push_back(op.output()); });
   auto same = [](const Slot& a, const Slot& b) {

@@ -11,10 +11,11 @@ namespace normlab {
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-BatchNormOp::BatchNormOp(Builder& b, const Tensor& in, Config)
-    : chunks_(&b.chunks()), in_(in), channels_(in.shape.c),
+BatchNormOp::BatchNormOp(Builder& b, const Tensor& in, Config config)
+    : chunks_(&b.chunks()), in_(in), fusion_(config.fusion), channels_(in.shape.c),
       pixels_(long(in.shape.h) * in.shape.w) {
   out_ = b.make_activation(in.shape, in.has_grad());
+  if (fusion_.after == After::relu) out_.read_again = true;  // the ReLU's backward reads it
   const int norm_batch = b.norm_batch();
   batch_ = b.batch();
   norm_batch_ = norm_batch;
@@ -42,6 +43,8 @@ BatchNormOp::BatchNormOp(Builder& b, const Tensor& in, Config)
   // The images' sums and the groups' totals live only within one forward or backward.
   const std::size_t sums_bytes = std::size_t(batch_) * 2 * channels_ * sizeof(double);
   image_sums_ = arena.reserve_workspace(sums_bytes + 2 * per_group * sizeof(double));
+  if (fusion_.after == After::dropout)
+    dropout_ = DropoutMask(b, long(batch_) * pixels_ * channels_, fusion_.dropout);
 }
 
 void BatchNormOp::bind(const Arena& arena) {
@@ -56,6 +59,7 @@ void BatchNormOp::bind(const Arena& arena) {
   coefficients_ptr_ = arena.as<float>(coefficients_);
   image_sums_ptr_ = arena.as<double>(image_sums_);
   totals_ptr_ = image_sums_ptr_ + std::size_t(batch_) * 2 * channels_;
+  if (fusion_.after == After::dropout) dropout_.bind(arena);
   if (in_.has_grad()) {
     dy_ = arena.as<float>(out_.grad);
     dx_ = arena.as<float>(in_.grad);
@@ -69,6 +73,7 @@ void BatchNormOp::bind(const Arena& arena) {
 // twice, the second time from cache, so the batch crosses memory once; the groups' variance
 // is then combined from the images' moments (Chan et al.), which stays accurate when the mean
 // is large against the spread.
+template <Before kBefore>
 void BatchNormOp::image_moments(long image, double* moments) const {
   const int C = channels_;
   const float* __restrict x = x_ + image * pixels_ * C;
@@ -76,7 +81,7 @@ void BatchNormOp::image_moments(long image, double* moments) const {
   for (int c = 0; c < C; ++c) sum[c] = 0.f;
   for (long p = 0; p < pixels_; ++p) {
 #pragma omp simd
-    for (int c = 0; c < C; ++c) sum[c] += x[p * C + c];
+    for (int c = 0; c < C; ++c) sum[c] += norm_input<kBefore>(x[p * C + c]);
   }
   for (int c = 0; c < C; ++c) {
     mean[c] = sum[c] / float(pixels_);
@@ -85,7 +90,7 @@ void BatchNormOp::image_moments(long image, double* moments) const {
   for (long p = 0; p < pixels_; ++p) {
 #pragma omp simd
     for (int c = 0; c < C; ++c) {
-      const float d = x[p * C + c] - mean[c];
+      const float d = norm_input<kBefore>(x[p * C + c]) - mean[c];
       sum[c] += d * d;
     }
   }
@@ -95,13 +100,14 @@ void BatchNormOp::image_moments(long image, double* moments) const {
   }
 }
 
+template <Before kBefore, After kAfter>
 void BatchNormOp::image_gradient_sums(long image, double* sums) const {
   const int C = channels_;
   const float* mean = mean_ + long(group_of(image)) * C;
   const float* __restrict x = x_ + image * pixels_ * C;
   const float* __restrict dy = dy_ + image * pixels_ * C;
   float sum_dy[kMaxChannels], sum_dy_xc[kMaxChannels];
-  gradient_sums<0>(x, dy, pixels_, C, mean, sum_dy, sum_dy_xc);
+  gradient_sums<0, kBefore, kAfter>(x, dy, pixels_, C, mean, sum_dy, sum_dy_xc, after_state(image));
   for (int c = 0; c < C; ++c) {
     sums[c] = sum_dy[c];
     sums[C + c] = sum_dy_xc[c];
@@ -119,16 +125,42 @@ void BatchNormOp::group_totals(int offset, double* totals) const {
   }
 }
 
-void BatchNormOp::forward(const dnnl::stream&, Pass pass, const StepKey&) const {
+AfterState BatchNormOp::after_state(long image) const {
+  const long offset = image * pixels_ * channels_;
+  if (fusion_.after == After::relu) return {y_ + offset, nullptr, 1.f};
+  if (fusion_.after == After::dropout) return {nullptr, dropout_.keep() + offset, dropout_.scale()};
+  return {};
+}
+
+void BatchNormOp::forward(const dnnl::stream&, Pass pass, const StepKey& step) const {
+  // Evaluation passes values through dropout.
+  const After after = pass == Pass::eval && fusion_.after == After::dropout ? After::none : fusion_.after;
+  with_fusion(fusion_.before, after, [&](auto before, auto after_kind) {
+    forward_kernel<decltype(before)::value, decltype(after_kind)::value>(pass, step);
+  });
+}
+
+void BatchNormOp::backward(const dnnl::stream&) const {
+  if (dx_ == nullptr) return;  // no gradient flows into the input
+  with_fusion(fusion_.before, fusion_.after, [&](auto before, auto after_kind) {
+    backward_kernel<decltype(before)::value, decltype(after_kind)::value>();
+  });
+}
+
+template <Before kBefore, After kAfter>
+void BatchNormOp::forward_kernel(Pass pass, const StepKey& step) const {
   const int C = channels_;
   const long stride = 2L * C;
   // Per group: a (C floats), then b; y = x * a + b.
   float* coefficients = coefficients_ptr_;
   const bool eval = pass == Pass::eval;
+  const long image_values = pixels_ * C;
   auto apply = [&](int chunk) {
     for (long i = long(chunk) * images_per_chunk_; i < long(chunk + 1) * images_per_chunk_; ++i) {
       const float* a = coefficients + (eval ? 0 : long(group_of(i)) * stride);
-      scale_and_shift<0>(x_ + i * pixels_ * C, y_ + i * pixels_ * C, pixels_, C, a, a + C);
+      if constexpr (kAfter == After::dropout) dropout_.draw(step, i * image_values, (i + 1) * image_values);
+      scale_and_shift<0, kBefore, kAfter>(x_ + i * image_values, y_ + i * image_values, pixels_, C,
+                                          a, a + C, after_state(i));
     }
   };
   if (eval) {
@@ -143,7 +175,7 @@ void BatchNormOp::forward(const dnnl::stream&, Pass pass, const StepKey&) const 
   const double count = double(reduced_count_);
   chunks_->for_each([&](int k, const Lane&) {
     for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i)
-      image_moments(i, image_sums_ptr_ + i * stride);
+      image_moments<kBefore>(i, image_sums_ptr_ + i * stride);
   });
   // Per group, in image order: mean = mean of the image means; squared deviations = the
   // images' own plus pixels * (image mean - mean)^2.
@@ -184,14 +216,14 @@ void BatchNormOp::forward(const dnnl::stream&, Pass pass, const StepKey&) const 
 // With xhat = (x - mean) * rstd and M values per channel and group:
 //   dgamma = sum dy * xhat,  dbeta = sum dy
 //   dx = gamma rstd (dy - dbeta / M - xhat dgamma / M) = k1 dy + k2 x + k3
-void BatchNormOp::backward(const dnnl::stream&) const {
-  if (dx_ == nullptr) return;  // no gradient flows into the input
+template <Before kBefore, After kAfter>
+void BatchNormOp::backward_kernel() const {
   const int C = channels_;
   const long stride = 2L * C;
   const double count = double(reduced_count_);
   chunks_->for_each([&](int k, const Lane&) {
     for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i)
-      image_gradient_sums(i, image_sums_ptr_ + i * stride);
+      image_gradient_sums<kBefore, kAfter>(i, image_sums_ptr_ + i * stride);
   });
   double* sum_dy = totals_ptr_;
   double* sum_dy_xc = totals_ptr_ + long(groups_) * C;
@@ -216,7 +248,8 @@ void BatchNormOp::backward(const dnnl::stream&) const {
     for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i) {
       const float* k1 = coefficients_ptr_ + long(group_of(i)) * 3 * C;
       const long offset = i * pixels_ * C;
-      input_gradient<0>(x_ + offset, dy_ + offset, dx_ + offset, pixels_, C, k1, k1 + C, k1 + 2 * C);
+      input_gradient<0, kBefore, kAfter>(x_ + offset, dy_ + offset, dx_ + offset, pixels_, C, k1,
+                                         k1 + C, k1 + 2 * C, after_state(i));
     }
   });
 }

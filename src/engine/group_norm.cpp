@@ -10,12 +10,13 @@
 namespace normlab {
 
 GroupNormOp::GroupNormOp(Builder& b, const Tensor& in, Config config)
-    : in_(in), batch_(b.batch()), groups_(config.groups), channels_(in.shape.c),
+    : in_(in), fusion_(config.fusion), batch_(b.batch()), groups_(config.groups), channels_(in.shape.c),
       pixels_(long(in.shape.h) * in.shape.w) {
   if (groups_ < 1 || channels_ % groups_ != 0 || channels_ > kMaxChannels)
     throw std::logic_error("group norm: " + std::to_string(channels_) +
                            " channels do not split into " + std::to_string(groups_) + " groups");
   out_ = b.make_activation(in.shape, in.has_grad());
+  if (fusion_.after == After::relu) out_.read_again = true;  // the ReLU's backward reads it
   const std::string name = b.next_name(config.name);
   const dnnl::memory::desc channel_md({channels_}, dnnl::memory::data_type::f32,
                                       dnnl::memory::format_tag::a);
@@ -27,6 +28,8 @@ GroupNormOp::GroupNormOp(Builder& b, const Tensor& in, Config config)
   rstd_slot_ = arena.reserve(Region::saved, stats_bytes);
   if (in.has_grad())
     partial_sums_ = arena.reserve(Region::saved, std::size_t(batch_) * channels_ * 2 * sizeof(float));
+  if (fusion_.after == After::dropout)
+    dropout_ = DropoutMask(b, long(batch_) * pixels_ * channels_, fusion_.dropout);
 }
 
 void GroupNormOp::bind(const Arena& arena) {
@@ -36,6 +39,7 @@ void GroupNormOp::bind(const Arena& arena) {
   beta_ = arena.as<float>(shift_);
   mean_ = arena.as<float>(mean_slot_);
   rstd_ = arena.as<float>(rstd_slot_);
+  if (fusion_.after == After::dropout) dropout_.bind(arena);
   if (in_.has_grad()) {
     dy_ = arena.as<float>(out_.grad);
     dx_ = arena.as<float>(in_.grad);
@@ -59,20 +63,37 @@ void with_channel_count(int channels, Kernel&& kernel) {
   }
 }
 
-void GroupNormOp::forward(const dnnl::stream&, Pass, const StepKey&) const {
-  with_channel_count(channels_, [this](auto c) { forward_kernel<decltype(c)::value>(); });
+AfterState GroupNormOp::after_state(long sample) const {
+  const long offset = sample * pixels_ * channels_;
+  if (fusion_.after == After::relu) return {y_ + offset, nullptr, 1.f};
+  if (fusion_.after == After::dropout) return {nullptr, dropout_.keep() + offset, dropout_.scale()};
+  return {};
+}
+
+void GroupNormOp::forward(const dnnl::stream&, Pass pass, const StepKey& step) const {
+  // Evaluation passes values through dropout.
+  const After after = pass == Pass::eval && fusion_.after == After::dropout ? After::none : fusion_.after;
+  with_fusion(fusion_.before, after, [&](auto before, auto after_kind) {
+    with_channel_count(channels_, [&](auto c) {
+      forward_kernel<decltype(c)::value, decltype(before)::value, decltype(after_kind)::value>(step);
+    });
+  });
 }
 
 void GroupNormOp::backward(const dnnl::stream&) const {
   if (dx_ == nullptr) return;
-  with_channel_count(channels_, [this](auto c) { backward_kernel<decltype(c)::value>(); });
+  with_fusion(fusion_.before, fusion_.after, [&](auto before, auto after_kind) {
+    with_channel_count(channels_, [&](auto c) {
+      backward_kernel<decltype(c)::value, decltype(before)::value, decltype(after_kind)::value>();
+    });
+  });
 }
 
 // Each sample is independent, so the work splits over samples and the result does not depend
 // on the thread count. Sums run per channel in float over H*W values (vectorised across the
 // contiguous channels), then per group in double.
-template <int kChannels>
-void GroupNormOp::forward_kernel() const {
+template <int kChannels, Before kBefore, After kAfter>
+void GroupNormOp::forward_kernel(const StepKey& step) const {
   const int C = kChannels > 0 ? kChannels : channels_, G = groups_, per_group = C / G;
   const long P = pixels_;
   const double count = double(P) * per_group;
@@ -85,7 +106,7 @@ void GroupNormOp::forward_kernel() const {
     // large against the spread.
     for (int c = 0; c < C; ++c) sum[c] = 0.f;
     for (long p = 0; p < P; ++p)
-      for (int c = 0; c < C; ++c) sum[c] += x[p * C + c];
+      for (int c = 0; c < C; ++c) sum[c] += norm_input<kBefore>(x[p * C + c]);
     for (int g = 0; g < G; ++g) {
       double s = 0;
       for (int c = g * per_group; c < (g + 1) * per_group; ++c) s += sum[c];
@@ -96,7 +117,7 @@ void GroupNormOp::forward_kernel() const {
     for (int c = 0; c < C; ++c) sum[c] = 0.f;
     for (long p = 0; p < P; ++p)
       for (int c = 0; c < C; ++c) {
-        const float d = x[p * C + c] - channel_mean[c];
+        const float d = norm_input<kBefore>(x[p * C + c]) - channel_mean[c];
         sum[c] += d * d;
       }
     for (int g = 0; g < G; ++g) {
@@ -110,7 +131,8 @@ void GroupNormOp::forward_kernel() const {
         b[c] = beta_[c] - channel_mean[c] * a[c];
       }
     }
-    scale_and_shift<kChannels>(x, y, P, C, a, b);
+    if constexpr (kAfter == After::dropout) dropout_.draw(step, long(n) * P * C, long(n + 1) * P * C);
+    scale_and_shift<kChannels, kBefore, kAfter>(x, y, P, C, a, b, after_state(n));
   }
 }
 
@@ -119,7 +141,7 @@ void GroupNormOp::forward_kernel() const {
 //   dx = rstd * (gamma_c dy - A_g - xhat B_g),  A_g = sum_g(gamma dy) / M,
 //                                               B_g = sum_g(gamma dy xhat) / M
 // which is one pass of per-channel sums and one pass of dx = k1 dy + k2 x + k3.
-template <int kChannels>
+template <int kChannels, Before kBefore, After kAfter>
 void GroupNormOp::backward_kernel() const {
   const int C = kChannels > 0 ? kChannels : channels_, G = groups_, per_group = C / G;
   const long P = pixels_;
@@ -132,7 +154,7 @@ void GroupNormOp::backward_kernel() const {
     float channel_mean[kMaxChannels], sum_dy[kMaxChannels], sum_dy_xc[kMaxChannels];
     float k1[kMaxChannels], k2[kMaxChannels], k3[kMaxChannels];
     for (int c = 0; c < C; ++c) channel_mean[c] = mean_[n * G + c / per_group];
-    gradient_sums<kChannels>(x, dy, P, C, channel_mean, sum_dy, sum_dy_xc);
+    gradient_sums<kChannels, kBefore, kAfter>(x, dy, P, C, channel_mean, sum_dy, sum_dy_xc, after_state(n));
     for (int g = 0; g < G; ++g) {
       const float r = rstd_[n * G + g], m = mean_[n * G + g];
       double a = 0, b = 0;
@@ -150,7 +172,7 @@ void GroupNormOp::backward_kernel() const {
         k3[c] = -r * A + r * r * B * m;
       }
     }
-    input_gradient<kChannels>(x, dy, dx, P, C, k1, k2, k3);
+    input_gradient<kChannels, kBefore, kAfter>(x, dy, dx, P, C, k1, k2, k3, after_state(n));
   }
   // Summing the per-sample partials in a fixed order keeps the parameter gradients deterministic.
   for (int c = 0; c < C; ++c) {

@@ -69,7 +69,8 @@ class NetworkBase {
   std::vector<ParameterInfo> parameters_, buffers_;
 };
 
-template <class Net>
+// E: fused (the default) or layered, one op per layer (op_list.hpp); both give the same bits.
+template <class Net, Executor E = Executor::fused>
 class Network : public NetworkBase {
  public:
 
@@ -88,12 +89,12 @@ class Network : public NetworkBase {
   }
   void backward() const override { ops_.backward(stream_); }
 
-  // The top-level ops, in order (for per-layer benchmarks).
+  // The top-level ops, in order (one per layer when layered: the per-layer benchmarks).
   template <class F>
   void for_each_op(F&& f) { ops_.for_each(f); }
 
  private:
-  OpList<typename Net::Layers> ops_;
+  OpList<typename Net::Layers, E> ops_;
 };
 
 }  // namespace normlab

@@ -1,5 +1,6 @@
-// The run-time side of a chain: one op per declared layer, built in order (each takes the
-// previous one's output), run forward in order and backward in reverse.
+// The run-time side of a chain: one op per declared layer, or per fused block of layers,
+// built in order (each takes the previous one's output), run forward in order and backward in
+// reverse.
 #pragma once
 
 #include <cstring>
@@ -9,11 +10,81 @@
 
 namespace normlab {
 
-template <class List>
-class OpList;
+// How layers become ops. fused (the default): a norm takes the ReLU before it and the ReLU or
+// dropout after it into its own passes (norm_fusion.hpp), the same arithmetic with fewer trips
+// through memory. layered: one op per layer, the reference the fused engine is tested against
+// (the same bits) and what the per-layer benchmarks time.
+enum class Executor { fused, layered };
 
-template <>
-class OpList<TypeList<>> {
+template <class List, Executor E>
+class OpList;
+template <class List, Executor E>
+class ResidualOp;
+struct ResidualConfig {};
+
+// A norm layer: its op can run the layers around it (Config::fusion).
+template <class L>
+concept NormLayer = requires { L::config().fusion; };
+
+// The op that runs a chain's first layer or fused block: Op, config(), and the layers left.
+template <class List, Executor E>
+struct FirstOp;
+
+template <class L, class... Rest, Executor E>
+struct FirstOp<TypeList<L, Rest...>, E> {
+  using Op = typename L::Op;
+  static constexpr auto config() { return L::config(); }
+  using Remaining = TypeList<Rest...>;
+};
+
+template <class... Body, class... Rest, Executor E>
+struct FirstOp<TypeList<Residual<Body...>, Rest...>, E> {
+  using Op = ResidualOp<typename Residual<Body...>::Layers, E>;
+  static constexpr ResidualConfig config() { return {}; }
+  using Remaining = TypeList<Rest...>;
+};
+
+// What follows a norm that it can run: a ReLU, a dropout, or nothing.
+template <class List>
+struct AfterNorm {
+  static constexpr After after = After::none;
+  static constexpr float dropout = 0.f;
+  using Remaining = List;
+};
+template <class... Rest>
+struct AfterNorm<TypeList<Relu, Rest...>> {
+  static constexpr After after = After::relu;
+  static constexpr float dropout = 0.f;
+  using Remaining = TypeList<Rest...>;
+};
+template <int Percent, class... Rest>
+struct AfterNorm<TypeList<Dropout<Percent>, Rest...>> {
+  static constexpr After after = After::dropout;
+  static constexpr float dropout = Dropout<Percent>::config().probability;
+  using Remaining = TypeList<Rest...>;
+};
+
+template <Before kBefore, class N, class Following>
+struct FusedNorm {
+  using Op = typename N::Op;
+  static constexpr auto config() {
+    auto c = N::config();
+    c.fusion = {kBefore, AfterNorm<Following>::after, AfterNorm<Following>::dropout};
+    return c;
+  }
+  using Remaining = typename AfterNorm<Following>::Remaining;
+};
+
+// [ReLU] norm [ReLU | dropout] is one op.
+template <NormLayer N, class... Rest>
+struct FirstOp<TypeList<N, Rest...>, Executor::fused>
+    : FusedNorm<Before::none, N, TypeList<Rest...>> {};
+template <NormLayer N, class... Rest>
+struct FirstOp<TypeList<Relu, N, Rest...>, Executor::fused>
+    : FusedNorm<Before::relu, N, TypeList<Rest...>> {};
+
+template <Executor E>
+class OpList<TypeList<>, E> {
  public:
   OpList(Builder&, const Tensor& in) : out_(in) {}
   const Tensor& output() const { return out_; }
@@ -27,13 +98,14 @@ class OpList<TypeList<>> {
   Tensor out_;
 };
 
-template <class L, class... Rest>
-class OpList<TypeList<L, Rest...>> {
-  static_assert(ComputationalOp<typename L::Op, decltype(L::config())>,
+template <class List, Executor E>
+class OpList {
+  using First = FirstOp<List, E>;
+  static_assert(ComputationalOp<typename First::Op, decltype(First::config())>,
                 "a layer's Op must keep the contract in op_contract.hpp");
 
  public:
-  OpList(Builder& b, const Tensor& in) : head_(starting_layer(b, in), in, L::config()), tail_(b, head_.output()) {}
+  OpList(Builder& b, const Tensor& in) : head_(starting_layer(b, in), in, First::config()), tail_(b, head_.output()) {}
   const Tensor& output() const { return tail_.output(); }
   void bind(const Arena& arena) {
     head_.bind(arena);
@@ -62,8 +134,8 @@ class OpList<TypeList<L, Rest...>> {
   }
 
  private:
-  typename L::Op head_;
-  OpList<TypeList<Rest...>> tail_;
+  typename First::Op head_;
+  OpList<typename First::Remaining, E> tail_;
 };
 
 // out = in + body(in). The body's input is marked read again (the skip reads it after the
@@ -72,8 +144,8 @@ class OpList<TypeList<L, Rest...>> {
 // in-place ReLU's backward). The body gets a gradient buffer of its own for its input, and the
 // skip path's gradient is copied out before the body's backward, which may work in place on
 // the shared output gradient.
-template <class... Body>
-class ResidualOp<TypeList<Body...>> {
+template <class Body, Executor E>
+class ResidualOp {
  public:
   ResidualOp(Builder& b, const Tensor& in, ResidualConfig)
       : in_(in), body_in_(body_input(b, in)), body_(b, body_in_), out_(own_output(b, body_.output())) {
@@ -123,7 +195,7 @@ class ResidualOp<TypeList<Body...>> {
   }
 
   Tensor in_, body_in_;
-  OpList<TypeList<Body...>> body_;
+  OpList<Body, E> body_;
   Tensor out_;
   long count_ = 0;
   const float* x_ = nullptr;

@@ -104,16 +104,12 @@ struct ChainOf<TypeList<Ls...>> {
   }
 };
 
-template <class List>
-class ResidualOp;  // include/normlab/engine/op_list.hpp
-struct ResidualConfig {};
-
-// "Add one layer to another": out = in + body(in). The body must keep the shape.
+// "Add one layer to another": out = in + body(in). The body must keep the shape. (Its op,
+// ResidualOp in include/normlab/engine/op_list.hpp, runs the body as a chain of its own.)
 template <class... Body>
 struct Residual {
-  using Inner = ChainOf<Flat<Body...>>;
-  using Op = ResidualOp<Flat<Body...>>;
-  static constexpr ResidualConfig config() { return {}; }
+  using Layers = Flat<Body...>;
+  using Inner = ChainOf<Layers>;
   static constexpr std::string_view kind = "Residual";
   static constexpr Shape output(Shape in) {
     if (!(Inner::output(in) == in)) throw "Residual: the body must keep the shape it is given";

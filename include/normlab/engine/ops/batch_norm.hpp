@@ -10,17 +10,21 @@
 #pragma once
 
 #include "normlab/engine/builder.hpp"
+#include "normlab/engine/ops/dropout.hpp"
+#include "normlab/engine/ops/channel_passes.hpp"
 
 namespace normlab {
 
 class BatchNormOp {
  public:
-  struct Config {};
+  struct Config {
+    NormFusion fusion = {};  // the layers run inside its passes (op_list.hpp)
+  };
   static constexpr float kEpsilon = 1e-5f;
   static constexpr float kMomentum = 0.1f;
   static constexpr int kMaxChannels = 1024;
 
-  BatchNormOp(Builder& b, const Tensor& in, Config);
+  BatchNormOp(Builder& b, const Tensor& in, Config config);
   const Tensor& output() const { return out_; }
   void bind(const Arena& arena);
   void forward(const dnnl::stream& s, Pass pass, const StepKey&) const;
@@ -29,14 +33,24 @@ class BatchNormOp {
  private:
   // One image's per-channel mean and squared deviations from it (into moments[0..2C)); for
   // backward, its sums of dy and of dy * (x - group mean) (into sums[0..2C)).
+  template <Before kBefore>
   void image_moments(long image, double* moments) const;
+  template <Before kBefore, After kAfter>
   void image_gradient_sums(long image, double* sums) const;
+  template <Before kBefore, After kAfter>
+  void forward_kernel(Pass pass, const StepKey& step) const;
+  template <Before kBefore, After kAfter>
+  void backward_kernel() const;
+  // What the fused layer after the norm kept for image i's backward (norm_fusion.hpp).
+  AfterState after_state(long image) const;
   // Per group, the images' sums at `offset` added in image order: totals[g * C + c].
   void group_totals(int offset, double* totals) const;
   int group_of(long image) const { return int(image / norm_batch_); }
 
   const ChunkRunner* chunks_ = nullptr;
   Tensor in_, out_;
+  NormFusion fusion_;
+  DropoutMask dropout_;  // with After::dropout
   int channels_ = 0;
   long pixels_ = 0;         // per image
   int images_per_chunk_ = 1;

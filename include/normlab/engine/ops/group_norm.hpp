@@ -7,6 +7,8 @@
 #pragma once
 
 #include "normlab/engine/builder.hpp"
+#include "normlab/engine/ops/channel_passes.hpp"
+#include "normlab/engine/ops/dropout.hpp"
 
 namespace normlab {
 
@@ -15,6 +17,7 @@ class GroupNormOp {
   struct Config {
     int groups;
     const char* name;  // "gn" or "ln"
+    NormFusion fusion = {};  // the layers run inside its passes (op_list.hpp)
   };
   static constexpr float kEpsilon = 1e-5f;
   static constexpr int kMaxChannels = 1024;  // per-sample sums live on the stack
@@ -22,16 +25,20 @@ class GroupNormOp {
   GroupNormOp(Builder& b, const Tensor& in, Config config);
   const Tensor& output() const { return out_; }
   void bind(const Arena& arena);
-  void forward(const dnnl::stream& s, Pass, const StepKey&) const;
+  void forward(const dnnl::stream& s, Pass pass, const StepKey& step) const;
   void backward(const dnnl::stream& s) const;
 
  private:
-  template <int kChannels>
-  void forward_kernel() const;
-  template <int kChannels>
+  template <int kChannels, Before kBefore, After kAfter>
+  void forward_kernel(const StepKey& step) const;
+  template <int kChannels, Before kBefore, After kAfter>
   void backward_kernel() const;
+  // What the fused layer after the norm kept for sample n's backward (norm_fusion.hpp).
+  AfterState after_state(long sample) const;
 
   Tensor in_, out_;
+  NormFusion fusion_;
+  DropoutMask dropout_;  // with After::dropout
   int batch_ = 0, groups_ = 0, channels_ = 0;
   long pixels_ = 0;  // H * W
   Slot scale_, shift_, mean_slot_, rstd_slot_, partial_sums_;
