@@ -30,4 +30,13 @@ if [ $? -ne 0 ]; then
   echo "$ok_out"
   exit 1
 fi
-echo "ok: over-budget network rejected with 'ParameterBudget<75456, 50000>'; nets.hpp compiles"
+# The declarations are the compile-time description only: nothing of oneDNN comes with them
+# (the layer -> op mapping is the engine's, include/normlab/engine/layer_ops.hpp).
+preprocessed=$(printf '#include "normlab/net/nets.hpp"\n' |
+  "${compiler[@]}" -std=c++20 -E -I "$include_dir" -x c++ - 2>&1)
+if grep -q "dnnl" <<<"$preprocessed"; then
+  echo "FAIL: nets.hpp pulls in oneDNN:"
+  grep -m3 '^# [0-9]* ".*dnnl' <<<"$preprocessed"
+  exit 1
+fi
+echo "ok: over-budget network rejected with 'ParameterBudget<75456, 50000>'; nets.hpp compiles, without oneDNN"

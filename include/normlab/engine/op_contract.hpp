@@ -1,4 +1,4 @@
-// The contract of an op: the run-time side of one layer type (`Layer::Op`), what OpList builds,
+// The contract of an op: the run-time side of one layer type (`LayerOp<Layer>::Op`), what OpList builds,
 // binds and replays. Written once here, checked for every op at compile time (OpList).
 //
 //   Op(Builder& b, const Tensor& in, Config config)

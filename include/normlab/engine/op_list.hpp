@@ -5,8 +5,9 @@
 
 #include <cstring>
 
-#include "normlab/net/chain.hpp"
+#include "normlab/engine/layer_ops.hpp"
 #include "normlab/engine/op_contract.hpp"
+#include "normlab/net/chain.hpp"
 
 namespace normlab {
 
@@ -24,7 +25,7 @@ struct ResidualConfig {};
 
 // A norm layer: its op can run the layers around it (Config::fusion).
 template <class L>
-concept NormLayer = requires { L::config().fusion; };
+concept NormLayer = requires { LayerOp<L>::config().fusion; };
 
 // The op that runs a chain's first layer or fused block: Op, config(), and the layers left.
 template <class List, Executor E>
@@ -32,8 +33,8 @@ struct FirstOp;
 
 template <class L, class... Rest, Executor E>
 struct FirstOp<TypeList<L, Rest...>, E> {
-  using Op = typename L::Op;
-  static constexpr auto config() { return L::config(); }
+  using Op = typename LayerOp<L>::Op;
+  static constexpr auto config() { return LayerOp<L>::config(); }
   using Remaining = TypeList<Rest...>;
 };
 
@@ -60,15 +61,15 @@ struct AfterNorm<TypeList<Relu, Rest...>> {
 template <int Percent, class... Rest>
 struct AfterNorm<TypeList<Dropout<Percent>, Rest...>> {
   static constexpr After after = After::dropout;
-  static constexpr float dropout = Dropout<Percent>::config().probability;
+  static constexpr float dropout = Dropout<Percent>::probability;
   using Remaining = TypeList<Rest...>;
 };
 
 template <Before kBefore, class N, class Following>
 struct FusedNorm {
-  using Op = typename N::Op;
+  using Op = typename LayerOp<N>::Op;
   static constexpr auto config() {
-    auto c = N::config();
+    auto c = LayerOp<N>::config();
     c.fusion = {kBefore, AfterNorm<Following>::after, AfterNorm<Following>::dropout};
     return c;
   }

@@ -1,16 +1,11 @@
 // The layer vocabulary networks are declared with. Each layer type states, at compile time,
-// what it does to a shape, how many parameters and FLOPs it costs, and which run-time op
-// (include/normlab/engine/ops/) executes it.
+// what it does to a shape and how many parameters and FLOPs it costs. Which run-time op
+// executes it is the engine's business (include/normlab/engine/layer_ops.hpp), so a network's
+// declaration compiles without oneDNN.
 #pragma once
 
 #include <string_view>
 
-#include "normlab/engine/ops/batch_norm.hpp"
-#include "normlab/engine/ops/conv.hpp"
-#include "normlab/engine/ops/dropout.hpp"
-#include "normlab/engine/ops/group_norm.hpp"
-#include "normlab/engine/ops/pool.hpp"
-#include "normlab/engine/ops/relu.hpp"
 #include "normlab/net/shape.hpp"
 
 namespace normlab {
@@ -26,8 +21,6 @@ struct Conv {
   static constexpr bool standardized = Weights == ConvWeights::standardized;
   static constexpr std::string_view kind =
       Kernel == 3 ? (standardized ? "WSConv3x3" : "Conv3x3") : (standardized ? "WSConv1x1" : "Conv1x1");
-  using Op = ConvOp;
-  static constexpr Op::Config config() { return {Out, Kernel, standardized}; }
   static constexpr Shape output(Shape in) { return {Out, in.h, in.w}; }
   static constexpr long parameters(Shape in) { return long(Out) * in.c * Kernel * Kernel; }
   static constexpr double flops(Shape in) {
@@ -50,16 +43,13 @@ struct ShapeKeeping {
 
 struct Relu : ShapeKeeping {
   static constexpr std::string_view kind = "ReLU";
-  using Op = ReluOp;
-  static constexpr Op::Config config() { return {}; }
 };
 
 // Dropout probability in percent (a template argument must be exact).
 template <int Percent>
 struct Dropout : ShapeKeeping {
   static constexpr std::string_view kind = "Dropout";
-  using Op = DropoutOp;
-  static constexpr Op::Config config() { return {Percent / 100.f}; }
+  static constexpr float probability = Percent / 100.f;
 };
 
 // Normalisations: a per-channel scale and shift each.
@@ -71,15 +61,11 @@ struct PerChannelAffine {
 
 struct BatchNorm : PerChannelAffine {
   static constexpr std::string_view kind = "BatchNorm";
-  using Op = BatchNormOp;
-  static constexpr Op::Config config() { return {}; }
 };
 
 template <int Groups>
 struct GroupNorm : PerChannelAffine {
   static constexpr std::string_view kind = "GroupNorm";
-  using Op = GroupNormOp;
-  static constexpr Op::Config config() { return {Groups, "gn"}; }
   static constexpr Shape output(Shape in) {
     if (in.c % Groups != 0) throw "GroupNorm: channels must divide into the groups";
     return in;
@@ -89,14 +75,10 @@ struct GroupNorm : PerChannelAffine {
 // LayerNorm over (C, H, W) per sample: GroupNorm with a single group, as the seed uses it.
 struct LayerNorm : PerChannelAffine {
   static constexpr std::string_view kind = "LayerNorm";
-  using Op = GroupNormOp;
-  static constexpr Op::Config config() { return {1, "ln"}; }
 };
 
 struct MaxPool2 {
   static constexpr std::string_view kind = "MaxPool2x2";
-  using Op = PoolOp;
-  static constexpr Op::Config config() { return {true}; }
   static constexpr Shape output(Shape in) { return {in.c, in.h / 2, in.w / 2}; }
   static constexpr long parameters(Shape) { return 0; }
   static constexpr double flops(Shape in) { return double(in.size()); }
@@ -104,8 +86,6 @@ struct MaxPool2 {
 
 struct GlobalAvgPool {
   static constexpr std::string_view kind = "GlobalAvgPool";
-  using Op = PoolOp;
-  static constexpr Op::Config config() { return {false}; }
   static constexpr Shape output(Shape in) { return {in.c, 1, 1}; }
   static constexpr long parameters(Shape) { return 0; }
   static constexpr double flops(Shape in) { return double(in.size()); }
