@@ -126,16 +126,11 @@ void BatchNormOp::group_totals(int offset, double* totals) const {
 }
 
 AfterState BatchNormOp::after_state(long image) const {
-  const long offset = image * pixels_ * channels_;
-  if (fusion_.after == After::relu) return {y_ + offset, nullptr, 1.f};
-  if (fusion_.after == After::dropout) return {nullptr, dropout_.keep() + offset, dropout_.scale()};
-  return {};
+  return after_state_at(fusion_.after, y_, dropout_.keep(), dropout_.scale(), image * pixels_ * channels_);
 }
 
 void BatchNormOp::forward(const dnnl::stream&, Pass pass, const StepKey& step) const {
-  // Evaluation passes values through dropout.
-  const After after = pass == Pass::eval && fusion_.after == After::dropout ? After::none : fusion_.after;
-  with_fusion(fusion_.before, after, [&](auto before, auto after_kind) {
+  with_fusion(fusion_.before, after_in_pass(fusion_.after, pass == Pass::eval), [&](auto before, auto after_kind) {
     forward_kernel<decltype(before)::value, decltype(after_kind)::value>(pass, step);
   });
 }

@@ -64,16 +64,11 @@ void with_channel_count(int channels, Kernel&& kernel) {
 }
 
 AfterState GroupNormOp::after_state(long sample) const {
-  const long offset = sample * pixels_ * channels_;
-  if (fusion_.after == After::relu) return {y_ + offset, nullptr, 1.f};
-  if (fusion_.after == After::dropout) return {nullptr, dropout_.keep() + offset, dropout_.scale()};
-  return {};
+  return after_state_at(fusion_.after, y_, dropout_.keep(), dropout_.scale(), sample * pixels_ * channels_);
 }
 
 void GroupNormOp::forward(const dnnl::stream&, Pass pass, const StepKey& step) const {
-  // Evaluation passes values through dropout.
-  const After after = pass == Pass::eval && fusion_.after == After::dropout ? After::none : fusion_.after;
-  with_fusion(fusion_.before, after, [&](auto before, auto after_kind) {
+  with_fusion(fusion_.before, after_in_pass(fusion_.after, pass == Pass::eval), [&](auto before, auto after_kind) {
     with_channel_count(channels_, [&](auto c) {
       forward_kernel<decltype(c)::value, decltype(before)::value, decltype(after_kind)::value>(step);
     });

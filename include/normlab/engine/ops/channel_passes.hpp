@@ -26,6 +26,15 @@ struct AfterState {
   float scale = 1.f;
 };
 
+// The state of the fused layer `after` at element `offset`: the norm's output y (ReLU), or
+// the dropout mask `keep` and its scale.
+inline AfterState after_state_at(After after, const float* y, const std::uint8_t* keep,
+                                 float scale, long offset) {
+  if (after == After::relu) return {y + offset, nullptr, 1.f};
+  if (after == After::dropout) return {nullptr, keep + offset, scale};
+  return {};
+}
+
 // The norm's output gradient from the fused layer's: a ReLU's or dropout's backward. The
 // pointers come in as local restrict copies: read through the struct inside the loop, GCC
 // cannot prove them apart from the sums and leaves the loop scalar. Any multiply happens

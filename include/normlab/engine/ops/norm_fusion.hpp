@@ -18,6 +18,11 @@ struct NormFusion {
   float dropout = 0.f;  // the probability, with After::dropout
 };
 
+// What runs after the norm in a pass: evaluation passes values through dropout.
+inline After after_in_pass(After after, bool eval) {
+  return eval && after == After::dropout ? After::none : after;
+}
+
 // kernel(std::integral_constant<Before, B>{}, std::integral_constant<After, A>{}): the passes
 // are compiled once per combination, so no element pays for a branch on the fusion.
 template <class Kernel>
