@@ -85,7 +85,7 @@ if [ -n "$loser_err" ] && [ "$(wc -l <"$loser_err")" -eq 1 ] &&
   ok "two --out into one new directory at once: one trains (same weights), the other: $(cat "$loser_err")"
 else
   bad "two --out into one new directory at once: exit codes $r1 and $r2, weights_hash '$(hash_of "$d")'"
-  cat "$tmp/race1.err" "$tmp/race2.err" | grep -v '^seed/' | sed 's/^/    stderr: /'
+  cat "$tmp/race1.err" "$tmp/race2.err" | grep -v '^SeedNet/' | sed 's/^/    stderr: /'
 fi
 
 finish

@@ -86,11 +86,11 @@ grep -q -- '--array=0-5' "$out/slurm/sweep.sbatch" && grep -q -- '--requeue' "$o
 # --- Preempt task 1 once it is training -----------------------------------------------------------
 task_out="$out/slurm/${job}_1.out"
 waited=0
-until grep -q 'seed/batch' "$task_out" 2>/dev/null; do
+until grep -q 'SeedNet/batch' "$task_out" 2>/dev/null; do
   sleep 0.2; waited=$((waited + 1))
   [ "$waited" -lt 600 ] || break
 done
-if grep -q 'seed/batch' "$task_out" 2>/dev/null; then
+if grep -q 'SeedNet/batch' "$task_out" 2>/dev/null; then
   scontrol requeue "${job}_1" && ok "task 1 preempted mid-training (scontrol requeue: SIGTERM then requeue)" ||
     bad "scontrol requeue ${job}_1"
 else
@@ -109,7 +109,7 @@ restarts=$(scontrol show job "${job}_1" 2>/dev/null | grep -o 'Restarts=[0-9]*' 
 if [ "$restarts" = "Restarts=1" ] && grep -q 'resuming' "$out/slurm/${job}_1.out"; then
   ok "task 1 was requeued once and resumed from its checkpoint ($(grep -o 'resuming[^,]*, step [0-9]*' "$out/slurm/${job}_1.out" | head -1))"
 else
-  bad "task 1: '$restarts', output: $(tr '\r' '\n' <"$out/slurm/${job}_1.out" | grep -v '^seed/' | head -5)"
+  bad "task 1: '$restarts', output: $(tr '\r' '\n' <"$out/slurm/${job}_1.out" | grep -v '^SeedNet/' | head -5)"
 fi
 
 # --- The same points, run here: identical weights -------------------------------------------------------

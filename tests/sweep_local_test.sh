@@ -76,7 +76,7 @@ done
 "$normlab" sweep grid.toml --out "$tmp/s" --data "$data" --jobs 2 >"$tmp/s1.out" 2>&1 &
 sweep=$!; pids+=("$sweep")
 waited=0
-until grep -qs 'seed/' "$tmp"/s/logs/*.log 2>/dev/null || [ "$waited" -ge 600 ]; do sleep 0.1; waited=$((waited + 1)); done
+until grep -qs 'SeedNet/' "$tmp"/s/logs/*.log 2>/dev/null || [ "$waited" -ge 600 ]; do sleep 0.1; waited=$((waited + 1)); done
 kill -9 "$sweep"; wait "$sweep" 2>/dev/null
 sleep 1
 left=$(pgrep -fc "$tmp/normlab sweep" || true)
@@ -89,7 +89,7 @@ stopped=$(grep -l 'stopped at epoch' "$tmp"/s/logs/*.log 2>/dev/null | wc -l)
 "$normlab" sweep grid.toml --out "$tmp/t" --data "$data" --jobs 2 >"$tmp/t.out" 2>&1 &
 sweep=$!; pids+=("$sweep")
 waited=0
-until grep -qs 'seed/' "$tmp"/t/logs/*.log 2>/dev/null || [ "$waited" -ge 600 ]; do sleep 0.1; waited=$((waited + 1)); done
+until grep -qs 'SeedNet/' "$tmp"/t/logs/*.log 2>/dev/null || [ "$waited" -ge 600 ]; do sleep 0.1; waited=$((waited + 1)); done
 kill -TERM "$sweep"
 rc=0; wait "$sweep" || rc=$?
 left=$(pgrep -fc "$tmp/normlab sweep" || true)
@@ -253,7 +253,7 @@ fi
   >"$tmp/k.out" 2>&1 &
 sweep=$!; pids+=("$sweep")
 waited=0
-until grep -qs 'seed/' "$tmp"/k/logs/*.log || [ "$waited" -ge 600 ]; do sleep 0.1; waited=$((waited + 1)); done
+until grep -qs 'SeedNet/' "$tmp"/k/logs/*.log || [ "$waited" -ge 600 ]; do sleep 0.1; waited=$((waited + 1)); done
 pkill -9 -f "$tmp/normlab sweep .*--out $tmp/k .*--point 0"
 rc=0; wait "$sweep" || rc=$?
 "$normlab" sweep "${small[@]}" --set epochs=3 --set limit=1024 --grid seed=1 --out "$tmp/k" --list >"$tmp/k.list" 2>&1

@@ -105,7 +105,7 @@ void add_compare_command(CLI::App& app) {
       curves.push_back(series);
       groups.push_back(std::move(group));
     }
-    const std::string title = fmt::format("{}: test accuracy per epoch{}", base.net,
+    const std::string title = fmt::format("{}: test accuracy per epoch{}", network_display_name(base.net),
                                           *seeds > 1 ? fmt::format(" (mean of {} seeds)", *seeds) : "");
     plot_comparison(dir / "comparison.png", curves, title, "test accuracy (%)");
     const std::string table = comparison_table_markdown(groups);

@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "normlab/engine/conv_options.hpp"
 #include "normlab/base/error.hpp"
+#include "normlab/train/models.hpp"
 #include "normlab/train/run_directory.hpp"
 #include "normlab/train/stop_signal.hpp"
 #include "normlab/train/trainer.hpp"
@@ -84,7 +85,7 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data, int stop_aft
   write_final_outputs(dir, config, state, eval, trainer.eval_set(), data.class_names(),
                       trainer.network());
   std::fprintf(stderr, "normlab: %s/%s finished: test accuracy %.2f%%, run directory %s\n",
-               config.net.c_str(), config.norm.c_str(), eval.accuracy, dir.c_str());
+               network_display_name(config.net).c_str(), config.norm.c_str(), eval.accuracy, dir.c_str());
   return kExitOk;
 }
 

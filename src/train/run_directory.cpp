@@ -296,7 +296,7 @@ void write_epoch_outputs(const fs::path& dir, const TrainConfig& config, const T
   write_metrics_csv(dir / "metrics.csv", state.history);
   write_metrics_json(dir / "metrics.json", state.history);
   plot_training_curves(dir / "curves.png", state.history,
-                       config.net + " / " + norm_display_name(config.norm));
+                       network_display_name(config.net) + " / " + norm_display_name(config.norm));
 }
 
 namespace {
@@ -337,7 +337,7 @@ json summary_basics(const TrainConfig& config, const TrainingState& state, const
 void write_final_outputs(const fs::path& dir, const TrainConfig& config, const TrainingState& state,
                          const Evaluation& eval, const ImageSet& eval_set,
                          const std::vector<std::string>& class_names, const NetworkBase& net) {
-  const std::string title = config.net + " / " + norm_display_name(config.norm);
+  const std::string title = network_display_name(config.net) + " / " + norm_display_name(config.norm);
   write_confusion_csv(dir / "confusion.csv", eval.confusion, class_names);
   plot_confusion(dir / "confusion.png", eval.confusion, class_names, "Confusion matrix, " + title);
   // The first 20 misclassified images, in set order: the same every run of the same weights.

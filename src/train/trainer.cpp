@@ -53,7 +53,7 @@ Outcome Trainer::train_epoch(TrainingState& state) {
   const int batch = config_.batch;
   const long total_steps = long(steps_) * config_.epochs;
   shuffled_order(config_.seed, epoch, train_.count, order_.data());
-  Progress progress(config_.net + "/" + config_.norm, config_.epochs);
+  Progress progress(network_display_name(config_.net) + "/" + config_.norm, config_.epochs);
   progress.start_epoch(epoch + 1, steps_);
   const SgdConfig sgd{config_.momentum, config_.nesterov, config_.weight_decay,
                       config_.decay_norms};

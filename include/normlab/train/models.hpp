@@ -74,8 +74,8 @@ const std::vector<std::string>& network_names();
 const std::vector<std::string>& norm_names();
 std::string network_names_text();  // "seed, s8 or s8-plain"
 std::string norm_names_text();     // "batch, group or layer"
-std::string norm_display_name(const std::string& norm);
-std::string network_display_name(const std::string& net);  // "seed" -> "SeedNet"  // "batch" -> "BatchNorm"
+std::string norm_display_name(const std::string& norm);     // "batch" -> "BatchNorm"
+std::string network_display_name(const std::string& net);  // "seed" -> "SeedNet"
 bool norm_uses_batch_statistics(const std::string& norm);  // true for "batch"
 
 // Builds the named network for a batch size; `norm_batch` images share BatchNorm statistics
