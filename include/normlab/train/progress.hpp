@@ -1,5 +1,5 @@
 // What a person watching a run sees: on a terminal, one live bar per epoch (images/s, loss,
-// accuracy, time left); otherwise, one plain log line per epoch.
+// accuracy, time left); on every output, one line per epoch. Lines fit terminal_width().
 #pragma once
 
 #include <string>
@@ -20,6 +20,7 @@ class Progress {
   std::string label_;
   int epochs_, epoch_ = 0, steps_ = 0;
   bool terminal_;
+  int width_;
   double started_ = 0, last_draw_ = 0;
 };
 
