@@ -69,12 +69,15 @@ void add_compare_command(CLI::App& app) {
   auto seeds = std::make_shared<int>(1);
   auto out = std::make_shared<std::string>();
   auto norms = std::make_shared<std::vector<std::string>>(norm_names());
-  cmd->add_option("--seeds", *seeds, "runs per norm, seeds S, S+1, ... (mean +- std reported)")
-      ->check(CLI::Range(1, 100));
-  cmd->add_option("--norms", *norms, "which norms to compare")
+  cmd->add_option("--norms", *norms, "which norms to compare, comma-separated (default: all)")
       ->check(CLI::IsMember(norm_names()))
-      ->delimiter(',');
-  cmd->add_option("--out", *out, "directory for the runs and the comparison (default runs/compare-<net>)");
+      ->delimiter(',')
+      ->group(kNetworkGroup);
+  cmd->add_option("--seeds", *seeds, "runs per norm, seeds S, S+1, ... (mean +- std reported; default: 1)")
+      ->check(CLI::Range(1, 100))
+      ->group(kRunGroup);
+  cmd->add_option("--out", *out, "directory for the runs and the comparison (default runs/compare-<net>)")
+      ->group(kRunGroup);
   cmd->callback([cmd, options, seeds, out, norms] {
     const TrainConfig base = options->apply(*cmd);
     check_this_cpu_naming_options(base);

@@ -12,20 +12,35 @@ void add_sweep_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "sweep", "a grid of runs (nets x norms x batch sizes x seeds ...), here or on Slurm");
   auto a = std::make_shared<SweepArgs>();
+  // The headings of sweep --help: what the points are, what to do with them, where they run.
+  constexpr const char* kGridGroup = "Grid";
+  constexpr const char* kActionGroup = "Action (at most one; none: run every point here, then report)";
+  constexpr const char* kSlurmGroup = "Slurm (with --slurm)";
   cmd->add_option("file", a->file, "sweep file (TOML: [train], [grid], [lr-scaling])");
-  cmd->add_option("--set", a->overrides.set, "KEY=VALUE: a train option for every point")->take_all();
-  cmd->add_option("--grid", a->overrides.grid, "KEY=V1,V2,...: a grid axis")->take_all();
-  cmd->add_option("--out", a->out, "directory of the runs and the report (default runs/sweeps/<name>)");
-  cmd->add_option("--data", a->overrides.data_dir, "CIFAR-10 binary directory");
+  cmd->add_option("--set", a->overrides.set, "KEY=VALUE: a train option for every point")
+      ->take_all()
+      ->group(kGridGroup);
+  cmd->add_option("--grid", a->overrides.grid, "KEY=V1,V2,...: a grid axis")->take_all()->group(kGridGroup);
+  cmd->add_option("--data", a->overrides.data_dir, "CIFAR-10 binary directory")->group(kDataGroup);
+  cmd->add_option("--out", a->out, "directory of the runs and the report (default runs/sweeps/<name>)")
+      ->group(kRunGroup);
   cmd->add_option("--threads", a->overrides.threads,
                   "threads per run (default: the file's, else $SLURM_CPUS_PER_TASK, else 2)")
-      ->check(CLI::Range(1, 256));
-  cmd->add_option("--jobs", a->jobs, "runs at once (default: cores / threads)")->check(CLI::Range(1, 256));
+      ->check(CLI::Range(1, 256))
+      ->group(kRunGroup);
+  cmd->add_option("--jobs", a->jobs, "runs at once (default: cores / threads)")
+      ->check(CLI::Range(1, 256))
+      ->group(kRunGroup);
+  cmd->add_flag("--skip-mismatched", a->skip_mismatched,
+                "leave points whose directory holds a run of other settings alone, and report "
+                "them as not averaged (without it the sweep refuses them)")
+      ->group(kRunGroup);
   auto* point = cmd->add_option("--point", a->point, "run only point I (0-based; a Slurm array task)")
-                    ->check(CLI::Range(0, 1'000'000));
-  auto* report = cmd->add_flag("--report", a->report, "write the report of what has finished");
-  auto* list = cmd->add_flag("--list", a->list, "list the points and their status");
-  auto* slurm = cmd->add_flag("--slurm", a->slurm, "write a Slurm job-array script");
+                    ->check(CLI::Range(0, 1'000'000))
+                    ->group(kActionGroup);
+  auto* report = cmd->add_flag("--report", a->report, "write the report of what has finished")->group(kActionGroup);
+  auto* list = cmd->add_flag("--list", a->list, "list the points and their status")->group(kActionGroup);
+  auto* slurm = cmd->add_flag("--slurm", a->slurm, "write a Slurm job-array script")->group(kActionGroup);
   // They go into #SBATCH lines: one word each, or the script would say something else.
   const CLI::Validator one_word(
       [](std::string& v) {
@@ -34,14 +49,16 @@ void add_sweep_command(CLI::App& app) {
                    : std::string();
       },
       "WORD");
-  cmd->add_option("--partition", a->partition, "Slurm partition")->needs(slurm)->check(one_word);
-  cmd->add_option("--time", a->time, "Slurm time limit per task")->needs(slurm)->check(one_word);
+  cmd->add_option("--partition", a->partition, "Slurm partition")->needs(slurm)->check(one_word)->group(kSlurmGroup);
+  cmd->add_option("--time", a->time, "Slurm time limit per task")->needs(slurm)->check(one_word)->group(kSlurmGroup);
   cmd->add_option("--cpus-per-task", a->cpus_per_task, "Slurm CPUs per task (default: threads)")
-      ->needs(slurm)->check(CLI::Range(1, 256));
-  cmd->add_flag("--submit", a->submit, "submit the array and a dependent report job with sbatch")->needs(slurm);
-  cmd->add_flag("--skip-mismatched", a->skip_mismatched,
-                "leave points whose directory holds a run of other settings alone, and report "
-                "them as not averaged (without it the sweep refuses them)");
+      ->needs(slurm)
+      ->check(CLI::Range(1, 256))
+      ->group(kSlurmGroup);
+  cmd->add_flag("--submit", a->submit, "submit the array and a dependent report job with sbatch")
+      ->needs(slurm)
+      ->group(kSlurmGroup);
+  cmd->footer(recipe_keys_help());
   point->excludes(report)->excludes(list)->excludes(slurm);
   report->excludes(list)->excludes(slurm);
   list->excludes(slurm);

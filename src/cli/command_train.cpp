@@ -140,18 +140,22 @@ void add_train_command(CLI::App& app) {
   auto like = std::make_shared<std::string>();
   auto stop_after = std::make_shared<int>(0);
   auto* out_option =
-      cmd->add_option("--out", *out, "run directory to create (default runs/<net>-<norm>-seed<S>)");
+      cmd->add_option("--out", *out, "run directory to create (default runs/<net>-<norm>-seed<S>)")
+          ->group(kRunGroup);
   cmd->add_option("--resume", *resume,
                   "continue the run in this directory from its checkpoint (with --epochs: a new "
-                  "total, constant schedule only)")
-      ->excludes(out_option);
+                  "total, constant schedule only); not with --out or --like")
+      ->excludes(out_option)
+      ->group(kRunGroup);
   cmd->add_option("--like", *like,
                   "start from another run's recipe (its directory or config.json) instead of the "
                   "network's; the options given change it")
-      ->excludes("--resume");
+      ->excludes("--resume")
+      ->group(kRunGroup);
   cmd->add_option("--stop-after", *stop_after,
                   "stop once this many epochs are done, checkpointed and resumable (exit 0)")
-      ->check(CLI::Range(1, 1000));
+      ->check(CLI::Range(1, 1000))
+      ->group(kRunGroup);
   cmd->callback([cmd, options, out, resume, like, stop_after] {
     int code = 0;
     if (!resume->empty()) {

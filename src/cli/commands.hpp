@@ -9,6 +9,16 @@
 
 namespace normlab::cli {
 
+// The headings of --help, shared by every command's own options and the option table's.
+inline constexpr const char* kNetworkGroup = "Network";
+inline constexpr const char* kOptimiserGroup = "Optimiser";
+inline constexpr const char* kAugmentationGroup = "Augmentation";
+inline constexpr const char* kDataGroup = "Data";
+inline constexpr const char* kRunGroup = "Run";
+
+// The network trained when no --net is given.
+inline constexpr const char* kDefaultNetwork = "seed";
+
 // The training options shared by `train`, `compare` and `sweep`, declared once in a table
 // (recipe_options.cpp). Only the options given on the command line override a recipe.
 class RecipeOptions {
@@ -54,6 +64,10 @@ CLI::Option* add_choice_option(CLI::App& app, const std::string& flag, E& value,
         return names;
       }() + "}");
 }
+
+// The option table as keys of a sweep file ("lr", "nesterov / no-nesterov"), by group, each with
+// its default in every recipe: the end of `sweep --help`.
+std::string recipe_keys_help();
 
 // Validates, naming a setting by its option ("--lr must be in (0, 10]").
 void validate_naming_options(const TrainConfig& config);

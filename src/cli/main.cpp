@@ -3,9 +3,12 @@
 
 #include "commands.hpp"
 #include "normlab/base/error.hpp"
+#include "help_formatter.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"normlab: BatchNorm vs GroupNorm vs LayerNorm on CIFAR-10, on the CPU"};
+  CLI::App app{"normlab: BatchNorm vs GroupNorm vs LayerNorm on CIFAR-10, on the CPU", "normlab"};
+  // Before the commands are added: each takes a copy of the program's formatter.
+  app.formatter(std::make_shared<normlab::cli::HelpFormatter>());
   app.set_version_flag("--version", std::string("normlab ") + NORMLAB_VERSION);
   app.require_subcommand(1);
   normlab::cli::add_train_command(app);

@@ -12,6 +12,8 @@
 #include "normlab/base/error.hpp"
 #include "normlab/engine/conv_options.hpp"
 #include "normlab/train/models.hpp"
+#include "recipe_defaults.hpp"
+#include "run_reuse.hpp"
 
 namespace normlab::cli {
 
@@ -23,77 +25,77 @@ using Field = std::variant<std::monostate, int& (*)(TrainConfig&), float& (*)(Tr
                            ConvMode& (*)(TrainConfig&), Precision& (*)(TrainConfig&)>;
 
 struct Row {
+  const char* group;  // the heading --help lists it under
   const char* flag;
   const char* key;  // in config.json, dotted for nested objects ("augment.flip")
   const char* help;
   Field field;                                 // an option with a value parses into this field
   void (*set)(TrainConfig&) = nullptr;         // a switch does this; a value option, this after
-  const char* excludes = nullptr;              // the opposite switch
+  const char* excludes = nullptr;              // the opposite switch, shown on its line
 };
 
 // Field accessors read like the config's own member names.
 #define NORMLAB_FIELD(member) [](TrainConfig & c) -> auto& { return c.member; }
 
+// In the order of --help: by group, then by how often a person reaches for it.
 const std::vector<Row>& rows() {
   static const std::vector<Row> table = {
-      {"--net", "net", "network", NORMLAB_FIELD(net)},
-      {"--norm", "norm", "normalisation", NORMLAB_FIELD(norm)},
-      {"--epochs", "epochs", "epochs to train (both recipes: 20)",
-       NORMLAB_FIELD(epochs)},
-      {"--seed", "seed", "seed for initialisation, shuffling, augmentation, dropout (0..2^64-1)",
-       NORMLAB_FIELD(seed)},
-      {"--threads", "threads", "CPU threads (not part of the recipe: any count gives the same bits)",
-       NORMLAB_FIELD(threads)},
-      {"--batch-size", "batch", "images per step (seed recipe: 128)", NORMLAB_FIELD(batch)},
-      {"--norm-batch", "norm_batch",
+      {kNetworkGroup, "--net", "net", "network", NORMLAB_FIELD(net)},
+      {kNetworkGroup, "--norm", "norm", "normalisation", NORMLAB_FIELD(norm)},
+      {kNetworkGroup, "--norm-batch", "norm_batch",
        "images per BatchNorm statistics group, dividing the batch (0: the whole batch); "
        "recorded but without effect for group and layer",
        NORMLAB_FIELD(norm_batch)},
-      {"--conv", "conv", "3x3 convolutions", NORMLAB_FIELD(conv)},
-      {"--precision", "precision", "convolutions' precision", NORMLAB_FIELD(precision)},
-      {"--lr", "learning_rate", "learning rate (the peak for one-cycle)",
+      {kNetworkGroup, "--conv", "conv", "3x3 convolutions", NORMLAB_FIELD(conv)},
+      {kNetworkGroup, "--precision", "precision", "convolutions' precision", NORMLAB_FIELD(precision)},
+      {kOptimiserGroup, "--epochs", "epochs", "epochs to train", NORMLAB_FIELD(epochs)},
+      {kOptimiserGroup, "--batch-size", "batch", "images per step", NORMLAB_FIELD(batch)},
+      {kOptimiserGroup, "--lr", "learning_rate", "learning rate (the peak for one-cycle)",
        NORMLAB_FIELD(learning_rate)},
-      {"--momentum", "momentum", "SGD momentum", NORMLAB_FIELD(momentum)},
-      {"--nesterov", "nesterov", "Nesterov momentum", {}, [](TrainConfig& c) { c.nesterov = true; }},
-      {"--no-nesterov", "nesterov", "plain momentum", {},
+      {kOptimiserGroup, "--momentum", "momentum", "SGD momentum", NORMLAB_FIELD(momentum)},
+      {kOptimiserGroup, "--nesterov", "nesterov", "Nesterov momentum", {},
+       [](TrainConfig& c) { c.nesterov = true; }},
+      {kOptimiserGroup, "--no-nesterov", "nesterov", "plain momentum", {},
        [](TrainConfig& c) { c.nesterov = false; }, "--nesterov"},
-      {"--weight-decay", "weight_decay", "L2 weight decay on conv weights (not norms)",
+      {kOptimiserGroup, "--weight-decay", "weight_decay", "L2 weight decay on conv weights (not norms)",
        NORMLAB_FIELD(weight_decay)},
-      {"--decay-norms", "decay_norms", "apply the weight decay to norm scales and shifts too", {},
-       [](TrainConfig& c) { c.decay_norms = true; }},
-      {"--schedule", "schedule", "learning-rate schedule",
-       NORMLAB_FIELD(schedule)},
-      {"--label-smoothing", "label_smoothing", "label smoothing epsilon",
+      {kOptimiserGroup, "--decay-norms", "decay_norms", "apply the weight decay to norm scales and shifts too",
+       {}, [](TrainConfig& c) { c.decay_norms = true; }},
+      {kOptimiserGroup, "--schedule", "schedule", "learning-rate schedule", NORMLAB_FIELD(schedule)},
+      {kOptimiserGroup, "--label-smoothing", "label_smoothing", "label smoothing epsilon",
        NORMLAB_FIELD(label_smoothing)},
-      {"--no-flip", "augment.flip", "no random horizontal flip", {},
+      {kAugmentationGroup, "--no-flip", "augment.flip", "no random horizontal flip", {},
        [](TrainConfig& c) { c.augment.flip = false; }},
-      {"--no-crop", "augment.crop", "no random crop", {},
+      {kAugmentationGroup, "--no-crop", "augment.crop", "no random crop", {},
        [](TrainConfig& c) { c.augment.crop = false; }},
-      {"--crop-padding", "augment.crop_padding", "zero padding of the random crop",
+      {kAugmentationGroup, "--crop-padding", "augment.crop_padding", "zero padding of the random crop",
        NORMLAB_FIELD(augment.crop_padding)},
-      {"--jitter", "augment.brightness", "colour jitter: brightness, contrast and saturation",
+      {kAugmentationGroup, "--jitter", "augment.brightness", "colour jitter: brightness, contrast and saturation",
        NORMLAB_FIELD(augment.brightness),
        [](TrainConfig& c) { c.augment.contrast = c.augment.saturation = c.augment.brightness; }},
-      {"--no-jitter", "augment.brightness", "no colour jitter", {},
+      {kAugmentationGroup, "--no-jitter", "augment.brightness", "no colour jitter", {},
        [](TrainConfig& c) { c.augment.brightness = c.augment.contrast = c.augment.saturation = 0; },
        "--jitter"},
-      {"--cutout", "augment.cutout", "cutout: zero a random square after normalisation", {},
+      {kAugmentationGroup, "--cutout", "augment.cutout", "cutout: zero a random square after normalisation", {},
        [](TrainConfig& c) { c.augment.cutout = true; }},
-      {"--no-cutout", "augment.cutout", "no cutout", {},
+      {kAugmentationGroup, "--no-cutout", "augment.cutout", "no cutout", {},
        [](TrainConfig& c) { c.augment.cutout = false; }, "--cutout"},
-      {"--cutout-size", "augment.cutout_size", "side of the cutout square",
+      {kAugmentationGroup, "--cutout-size", "augment.cutout_size", "side of the cutout square",
        NORMLAB_FIELD(augment.cutout_size)},
-      {"--tta", "test_time_flip", "test-time augmentation: average with the mirror image", {},
+      {kAugmentationGroup, "--tta", "test_time_flip", "test-time augmentation: average with the mirror image", {},
        [](TrainConfig& c) { c.test_time_flip = true; }},
-      {"--no-tta", "test_time_flip", "no test-time augmentation", {},
+      {kAugmentationGroup, "--no-tta", "test_time_flip", "no test-time augmentation", {},
        [](TrainConfig& c) { c.test_time_flip = false; }, "--tta"},
-      {"--limit", "limit", "train on the first N training images only (0: all)",
-       NORMLAB_FIELD(limit)},
-      {"--holdout", "holdout", "validate on the last N training images instead of the test set",
-       NORMLAB_FIELD(holdout)},
-      {"--data", "data_dir",
+      {kDataGroup, "--data", "data_dir",
        "CIFAR-10 binary directory (default: $NORMLAB_DATA, else data/cifar-10-batches-bin)",
        NORMLAB_FIELD(data_dir)},
+      {kDataGroup, "--limit", "limit", "train on the first N training images only (0: all)", NORMLAB_FIELD(limit)},
+      {kDataGroup, "--holdout", "holdout", "validate on the last N training images instead of the test set",
+       NORMLAB_FIELD(holdout)},
+      {kRunGroup, "--seed", "seed", "seed for initialisation, shuffling, augmentation, dropout (0..2^64-1)",
+       NORMLAB_FIELD(seed)},
+      {kRunGroup, "--threads", "threads", "CPU threads (not part of the recipe: any count gives the same bits)",
+       NORMLAB_FIELD(threads)},
   };
   return table;
 }
@@ -127,6 +129,39 @@ TrainConfig overlay(TrainConfig base, const TrainConfig& parsed, const CLI::App&
     if (row.set) row.set(base);
   }
   return base;
+}
+
+const Row* opposite_of(const Row& row) {
+  for (const Row& r : rows())
+    if (r.excludes && std::string(r.excludes) == row.flag) return &r;
+  return nullptr;
+}
+
+// The setting's default in each recipe for --help ("SeedNet: 0.01, S8Net: 0.1"); "" for a
+// lone switch, whose default is not to be given.
+std::string defaults_of(const Row& row) {
+  if (std::string(row.flag) == "--net") return std::string("default: ") + kDefaultNetwork;
+  const bool value_option = !std::holds_alternative<std::monostate>(row.field);
+  if (!value_option && !opposite_of(row)) return "";
+  return defaults_text([&](const TrainConfig& recipe) {
+    const nlohmann::json v = nlohmann::json(recipe).at(pointer_to(row.key));
+    if (v.is_boolean()) return std::string(v.get<bool>() ? "on" : "off");
+    return value_text(v);
+  });
+}
+
+// "network: seed (SeedNet), s8 (S8Net), s8-plain (S8Net-plain, S8Net's recipe)".
+std::string network_help() {
+  std::string text;
+  for (const std::string& net : network_names()) {
+    const std::string display = network_display_name(net);
+    std::string recipe;
+    for (const NamedRecipe& r : distinct_recipes())
+      if (r.name != display && std::find(r.networks.begin(), r.networks.end(), display) != r.networks.end())
+        recipe = ", " + r.name + "'s recipe";
+    text += (text.empty() ? "" : ", ") + net + " (" + display + recipe + ")";
+  }
+  return "network: " + text + " (default: " + kDefaultNetwork + ")";
 }
 
 }  // namespace
@@ -183,35 +218,65 @@ void RecipeOptions::add_to(CLI::App& app, const std::vector<RefusedOption>& refu
       else app.add_option(row.flag, refused_value_)->group("");
       continue;
     }
+    CLI::Option* option = nullptr;
     std::visit(
         [&](auto field) {
           using F = decltype(field);
           if constexpr (std::is_same_v<F, std::monostate>) {
-            app.add_flag(row.flag, row.help);
+            option = app.add_flag(row.flag, row.help);
           } else {
             using T = std::remove_cvref_t<decltype(field(parsed_))>;
             if constexpr (Chosen<T>) {
-              add_choice_option(app, row.flag, field(parsed_), row.help);
+              option = add_choice_option(app, row.flag, field(parsed_), row.help);
             } else {
-              auto* option = app.add_option(row.flag, field(parsed_), row.help);
+              option = app.add_option(row.flag, field(parsed_), row.help);
               if constexpr (std::is_same_v<T, std::uint64_t>) option->check(kNotNegative);
             }
           }
         },
         row.field);
+    option->group(row.group);
+    if (const std::string defaults = defaults_of(row); !defaults.empty())
+      option->description(option->get_description() + " (" + defaults + ")");
   }
+  if (auto* net = app.get_option_no_throw("--net"); net && net->get_group() != "")
+    net->description(network_help());
   const std::pair<const char*, std::vector<std::string>> closed_sets[] = {
       {"--net", network_names()},
       {"--norm", norm_names()}};
   for (const auto& [flag, names] : closed_sets)
     if (auto* option = app.get_option_no_throw(flag); option && option->get_group() != "")
       option->check(CLI::IsMember(names));
-  for (const Row& row : rows())
-    if (row.excludes && !refusal(row)) app.get_option(row.flag)->excludes(row.excludes);
+  // A pair of switches is one line of --help ("--tta / --no-tta", HelpFormatter); they still
+  // exclude each other.
+  for (const Row& row : rows()) {
+    if (!row.excludes || refusal(row)) continue;
+    CLI::Option* undo = app.get_option(row.flag);
+    CLI::Option* does = app.get_option(row.excludes);
+    undo->excludes(does);
+    const std::string type = does->get_type_name().empty() ? "" : does->get_type_name() + " ";
+    does->option_text(type + "/ " + row.flag);
+  }
+}
+
+std::string recipe_keys_help() {
+  std::string text =
+      "Keys of [train], [grid], --set and --grid: train's options without the dashes\n"
+      "(a switch is KEY=true), with their defaults (normlab train --help tells more):\n";
+  const char* group = "";
+  for (const Row& row : rows()) {
+    if (row.excludes || std::string(row.key) == "data_dir") continue;  // --data is the sweep's own
+    if (std::string(group) != row.group) text += std::string("  ") + (group = row.group) + ":\n";
+    std::string name = std::string(row.flag).substr(2);
+    if (const Row* undo = opposite_of(row)) name += std::string(" / ") + (undo->flag + 2);
+    const std::string defaults = defaults_of(row);
+    text += fmt::format("    {:<24}{}\n", name, defaults.empty() ? "a switch" : defaults);
+  }
+  return text;
 }
 
 TrainConfig RecipeOptions::apply(const CLI::App& app) const {
-  const TrainConfig recipe = recipe_for(app.count("--net") ? parsed_.net : "seed");
+  const TrainConfig recipe = recipe_for(app.count("--net") ? parsed_.net : kDefaultNetwork);
   return apply_to(recipe, app);
 }
 
