@@ -90,6 +90,45 @@ else bad "s8's layer table: $(grep -c WSConv <<<"$out") WSConv rows"; fi
 # --- Options out of range (refused before any data is read) ----------------------------------
 expect_error "unknown option" '--bogus' -- train --bogus 3 --data "$fake" --out "$tmp/o"
 expect_error "unknown command" 'frobnicate' -- frobnicate
+
+# --- A mistake on the command line: the command, a likely fix, that command's --help --------
+# expect_line DESCRIPTION LINE -- ARGS...: exit code 2 and LINE, exactly, as the only stderr line.
+expect_line() {
+  local what="$1" line="$2"; shift 3
+  nl "$@"
+  if [ "$rc" -eq 2 ] && [ "$(cat "$tmp/err")" = "$line" ]; then ok "$what: $line"
+  else bad "$what: exit $rc, stderr:"; sed 's/^/    /' "$tmp/err"; echo "    expected: $line"; fi
+}
+expect_line "train --nrom" \
+  "normlab train: error: unknown option --nrom (did you mean --norm?) (see normlab train --help)" -- \
+  train --nrom group --data "$fake" --out "$tmp/o"
+expect_line "train --nrom=group" \
+  "normlab train: error: unknown option --nrom (did you mean --norm?) (see normlab train --help)" -- \
+  train --nrom=group --data "$fake" --out "$tmp/o"
+expect_line "train --learning-rate (nothing near it)" \
+  "normlab train: error: unknown option --learning-rate (see normlab train --help)" -- \
+  train --learning-rate 0.1 --data "$fake" --out "$tmp/o"
+expect_line "compare --nrom: compare's own --norms, not the --norm it refuses" \
+  "normlab compare: error: unknown option --nrom (did you mean --norms?) (see normlab compare --help)" -- \
+  compare --nrom group --data "$fake" --out "$tmp/o"
+expect_line "sweep --lsit" \
+  "normlab sweep: error: unknown option --lsit (did you mean --list?) (see normlab sweep --help)" -- \
+  sweep --grid seed=1 --lsit
+expect_line "summary --precison" \
+  "normlab summary: error: unknown option --precison (did you mean --precision?) (see normlab summary --help)" -- \
+  summary --precison bf16
+expect_line "a stray word" \
+  "normlab train: error: unexpected argument 'group' (see normlab train --help)" -- \
+  train --net seed group --data "$fake" --out "$tmp/o"
+expect_line "normlab trian" "normlab: error: unknown command 'trian' (did you mean train?) (see normlab --help)" -- \
+  trian --net seed
+expect_error "a bad value points to the command's help" '^normlab train: error: .*fast.*\(see normlab train --help\)$' -- \
+  train --lr fast --data "$fake" --out "$tmp/o"
+expect_error "compare --seeds 0 points to compare's help" '^normlab compare: error: .*--seeds.*\(see normlab compare --help\)$' -- \
+  compare --seeds 0 --data "$fake" --out "$tmp/o"
+expect_error "paired switches still exclude each other" '^normlab train: error: .*--nesterov.*--no-nesterov.*\(see normlab train --help\)$' -- \
+  train --nesterov --no-nesterov --data "$fake" --out "$tmp/o"
+if grep -q 'see normlab --help' "$tmp/err"; then bad "a command's error points to normlab --help"; fi
 expect_error "--epochs 0" '--epochs' -- train --epochs 0 --data "$fake" --out "$tmp/o"
 expect_error "--lr -1" '--lr' -- train --lr -1 --data "$fake" --out "$tmp/o"
 expect_error "--lr not a number" '--lr|fast' -- train --lr fast --data "$fake" --out "$tmp/o"

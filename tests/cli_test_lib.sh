@@ -20,7 +20,8 @@ nl() {
 }
 
 # expect_error DESCRIPTION 'P1|P2...' -- ARGS...: exit code 2, one stderr line starting with
-# "normlab: error:" that matches every one of the '|'-separated (case-insensitive) patterns.
+# "normlab: error:" (or "normlab COMMAND: error:" for a mistake on the command line) that
+# matches every one of the '|'-separated (case-insensitive) patterns.
 expect_error() {
   local what="$1" patterns="$2"; shift 3
   nl "$@"
@@ -29,7 +30,7 @@ expect_error() {
   local problem=""
   [ "$rc" -eq 2 ] || problem+=" exit code $rc, expected 2;"
   [ "$lines" -eq 1 ] || problem+=" $lines lines on stderr, expected 1;"
-  grep -q '^normlab: error: ' "$tmp/err" || problem+=" stderr does not start with 'normlab: error: ';"
+  grep -qE '^normlab( [a-z]+)?: error: ' "$tmp/err" || problem+=" stderr does not start with 'normlab: error: ';"
   local p
   IFS='|' read -r -a plist <<<"$patterns"
   for p in "${plist[@]}"; do

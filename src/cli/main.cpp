@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "normlab/base/error.hpp"
 #include "help_formatter.hpp"
+#include "usage_errors.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"normlab: BatchNorm vs GroupNorm vs LayerNorm on CIFAR-10, on the CPU", "normlab"};
@@ -27,13 +28,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
-    // CLI11 reports `normlab frobnicate` as "A subcommand is required": name what was typed.
-    if (argc > 1 && argv[1][0] != '-' &&
-        app.get_subcommands([&](CLI::App* c) { return c->check_name(argv[1]); }).empty()) {
-      std::fprintf(stderr, "normlab: error: unknown command '%s' (see normlab --help)\n", argv[1]);
-      return normlab::cli::kExitBadInput;
-    }
-    std::fprintf(stderr, "normlab: error: %s (see normlab --help)\n", e.what());
+    std::fprintf(stderr, "%s\n", normlab::cli::usage_error_line(app, e, argc, argv).c_str());
     return normlab::cli::kExitBadInput;
   } catch (const normlab::Error& e) {
     std::fprintf(stderr, "normlab: error: %s\n", e.what());

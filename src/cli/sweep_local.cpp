@@ -53,13 +53,18 @@ bool is_failure(int code) {
   return code != kExitOk && code != kExitDiverged && code != kExitBusy && code != kExitStopped;
 }
 
-// The last "normlab: error: " line of a log, without that prefix ("" when there is none).
+// The last error line of a log ("normlab: error: ...", or "normlab sweep: error: ..." for a
+// mistake on the command line), without that prefix ("" when there is none).
 std::string last_error_line(const fs::path& log) {
-  static const std::string prefix = "normlab: error: ";
+  static const std::string marker = ": error: ";
   std::ifstream in(log);
   std::string line, last;
-  while (std::getline(in, line))
-    if (line.rfind(prefix, 0) == 0) last = line.substr(prefix.size());
+  while (std::getline(in, line)) {
+    const std::size_t at = line.find(marker);
+    const std::string who = at == std::string::npos ? "" : line.substr(0, at);
+    if (who == "normlab" || (who.rfind("normlab ", 0) == 0 && who.find(' ', 8) == std::string::npos))
+      last = line.substr(at + marker.size());
+  }
   return last;
 }
 
