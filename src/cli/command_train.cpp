@@ -14,6 +14,12 @@ namespace normlab::cli {
 
 namespace fs = std::filesystem;
 
+namespace {
+void print_recipe(std::FILE* to, const TrainConfig& config) {
+  for (const std::string& line : recipe_lines(config)) std::fprintf(to, "%s\n", line.c_str());
+}
+}  // namespace
+
 int train_run(TrainConfig config, bool resume, const Cifar10& data, int stop_after_epoch) {
   const fs::path dir = config.out_dir;
   check_this_cpu_naming_options(config);
@@ -45,6 +51,8 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data, int stop_aft
   } else {
     lock = start_run_directory(dir, config, trainer.network());
   }
+  // Once nothing is left to refuse: a refusal stays the one line on stderr.
+  print_recipe(stderr, config);
   if (config.precision == Precision::bf16 && !cpu_has_native_bf16())
     std::fprintf(stderr,
                  "normlab: note: this CPU has no AVX512_BF16; oneDNN emulates bf16 convolutions, "
@@ -139,6 +147,7 @@ void add_train_command(CLI::App& app) {
   auto resume = std::make_shared<std::string>();
   auto like = std::make_shared<std::string>();
   auto stop_after = std::make_shared<int>(0);
+  auto dry_run = std::make_shared<bool>(false);
   auto* out_option =
       cmd->add_option("--out", *out, "run directory to create (default runs/<net>-<norm>-seed<S>)")
           ->group(kRunGroup);
@@ -156,11 +165,16 @@ void add_train_command(CLI::App& app) {
                   "stop once this many epochs are done, checkpointed and resumable (exit 0)")
       ->check(CLI::Range(1, 1000))
       ->group(kRunGroup);
-  cmd->callback([cmd, options, out, resume, like, stop_after] {
+  cmd->add_flag("--dry-run", *dry_run,
+                "print the recipe the options resolve to and exit, without reading the data or "
+                "writing anything")
+      ->group(kRunGroup);
+  cmd->callback([cmd, options, out, resume, like, stop_after, dry_run] {
     int code = 0;
     if (!resume->empty()) {
       const TrainConfig config = resumed_config(*resume, *options, *cmd);
       check_this_cpu_naming_options(config);  // before loading the data
+      if (*dry_run) return print_recipe(stdout, config);
       const Cifar10 data = Cifar10::load(resolve_data_dir(config.data_dir));
       code = train_run(config, true, data, *stop_after);
     } else {
@@ -170,6 +184,7 @@ void add_train_command(CLI::App& app) {
                                            std::to_string(config.seed);
       check_this_cpu_naming_options(config);
       check_new_run_directory(config.out_dir);  // before minutes of loading and building
+      if (*dry_run) return print_recipe(stdout, config);
       const Cifar10 data = Cifar10::load(resolve_data_dir(config.data_dir));
       code = train_run(config, false, data, *stop_after);
     }

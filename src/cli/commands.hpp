@@ -65,6 +65,9 @@ CLI::Option* add_choice_option(CLI::App& app, const std::string& flag, E& value,
       }() + "}");
 }
 
+// The resolved recipe in two lines, each opening with the network and norm: network and
+// optimiser settings, then augmentation, data and run ("SeedNet with BatchNorm: net=seed ...").
+std::vector<std::string> recipe_lines(const TrainConfig& config);
 // The option table as keys of a sweep file ("lr", "nesterov / no-nesterov"), by group, each with
 // its default in every recipe: the end of `sweep --help`.
 std::string recipe_keys_help();

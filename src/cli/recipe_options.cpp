@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <variant>
 
 #include "commands.hpp"
@@ -257,6 +258,32 @@ void RecipeOptions::add_to(CLI::App& app, const std::vector<RefusedOption>& refu
     const std::string type = does->get_type_name().empty() ? "" : does->get_type_name() + " ";
     does->option_text(type + "/ " + row.flag);
   }
+}
+
+namespace {
+// "--no-flip" -> "flip", "--nesterov" -> "nesterov": the setting a row's switch or value is about.
+std::string setting_name(const Row& row) {
+  const std::string name = std::string(row.flag).substr(2);
+  return name.starts_with("no-") ? name.substr(3) : name;
+}
+
+bool on_first_recipe_line(const Row& row) {
+  return std::string_view(row.group) == kNetworkGroup || std::string_view(row.group) == kOptimiserGroup;
+}
+}  // namespace
+
+std::vector<std::string> recipe_lines(const TrainConfig& config) {
+  const nlohmann::json values = config;
+  const std::string head = network_display_name(config.net) + " with " + norm_display_name(config.norm) + ":";
+  std::string first = head, second = head;
+  std::set<std::string> shown;
+  for (const Row& row : rows()) {
+    // The data directory is where the images are, not how they are trained on.
+    if (row.excludes || std::string(row.key) == "data_dir" || !shown.insert(row.key).second) continue;
+    (on_first_recipe_line(row) ? first : second) +=
+        " " + setting_name(row) + "=" + value_text(values.at(pointer_to(row.key)));
+  }
+  return {first, second};
 }
 
 std::string recipe_keys_help() {
