@@ -120,6 +120,7 @@ expect_line "summary --precison" \
 expect_line "a stray word" \
   "normlab train: error: unexpected argument 'group' (see normlab train --help)" -- \
   train --net seed group --data "$fake" --out "$tmp/o"
+expect_error "sweep --set nrom=group" "unknown key 'nrom' \\(did you mean norm\\?\\)" -- sweep --set nrom=group
 expect_line "normlab trian" "normlab: error: unknown command 'trian' (did you mean train?) (see normlab --help)" -- \
   trian --net seed
 expect_error "a bad value points to the command's help" '^normlab train: error: .*fast.*\(see normlab train --help\)$' -- \

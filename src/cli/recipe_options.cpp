@@ -132,6 +132,7 @@ TrainConfig overlay(TrainConfig base, const TrainConfig& parsed, const CLI::App&
   return base;
 }
 
+// The switch that undoes `row` (--no-tta for --tta), if any.
 const Row* opposite_of(const Row& row) {
   for (const Row& r : rows())
     if (r.excludes && std::string(r.excludes) == row.flag) return &r;

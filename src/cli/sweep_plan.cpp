@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "commands.hpp"
+#include "did_you_mean.hpp"
 #include "normlab/base/error.hpp"
 #include "normlab/train/models.hpp"
 
@@ -67,6 +68,16 @@ TrainConfig parse_point(const std::vector<std::string>& args, const std::string&
   try {
     app.parse(reversed);
     return options.apply(app);
+  } catch (const CLI::ExtrasError& e) {
+    // A key no train option has, named as the sweep file has it, with the likely one.
+    for (const std::string& word : app.remaining()) {
+      if (!word.starts_with("--")) continue;
+      std::vector<std::string> keys;
+      for (const std::string& flag : recipe_option_flags()) keys.push_back(flag.substr(2));
+      const auto hint = nearest_word(word.substr(2), keys);
+      fail(where, "unknown key '" + word.substr(2) + "'" + (hint ? " (did you mean " + *hint + "?)" : ""));
+    }
+    fail(where, e.what());
   } catch (const CLI::ParseError& e) {
     fail(where, e.what());
   } catch (const Error& e) {
