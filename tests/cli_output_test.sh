@@ -42,6 +42,8 @@ for command in train compare sweep; do
   check "$command --help: every line fits 80 columns (longest $(longest "$tmp/help"))" test "$(longest "$tmp/help")" -le 80
 done
 COLUMNS=1000 "$normlab" train --help >"$tmp/wide-help" 2>&1
+"$normlab" --help >"$tmp/help" 2>&1
+check "normlab --help: every line fits 80 columns (longest $(longest "$tmp/help"))" test "$(longest "$tmp/help")" -le 80
 check "train --help: the network options under Network" \
   bash -c "sed -n '/^Network:/,/^\$/p' '$tmp/wide-help' | grep -q -- '--norm-batch'"
 check "train --help: --net names each network and its recipe" \

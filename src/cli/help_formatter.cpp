@@ -64,12 +64,23 @@ std::string HelpFormatter::make_positionals(const CLI::App* app) const {
   return positionals.empty() ? positionals : positionals + "\n";
 }
 
-std::string HelpFormatter::make_option(const CLI::Option* option, bool is_positional) const {
+namespace {
+// A name in the left column and its description wrapped to the terminal beside it.
+std::string name_and_description(const std::string& name, const std::string& description, std::size_t column) {
   std::ostringstream out;
-  const std::size_t room = std::max<std::size_t>(std::size_t(std::max(terminal_width(), 0)), column_width_ + 20);
-  CLI::detail::format_help(out, make_option_name(option, is_positional) + make_option_opts(option),
-                           wrap_words(make_option_desc(option), room - column_width_ - 1), column_width_);
+  const std::size_t room = std::max<std::size_t>(std::size_t(std::max(terminal_width(), 0)), column + 20);
+  CLI::detail::format_help(out, name, wrap_words(description, room - column - 1), column);
   return out.str();
+}
+}  // namespace
+
+std::string HelpFormatter::make_option(const CLI::Option* option, bool is_positional) const {
+  return name_and_description(make_option_name(option, is_positional) + make_option_opts(option),
+                              make_option_desc(option), column_width_);
+}
+
+std::string HelpFormatter::make_subcommand(const CLI::App* command) const {
+  return name_and_description(command->get_display_name(true), command->get_description(), column_width_);
 }
 
 std::string HelpFormatter::make_option_opts(const CLI::Option* option) const {
