@@ -34,8 +34,8 @@ struct Planar {
 template <class Net>
 class OneLayer {
  public:
-  explicit OneLayer(int batch, int norm_batch = 0, unsigned seed = 7)
-      : net_(batch, norm_batch), rng_(seed) {
+  explicit OneLayer(int batch, int norm_batch = 0, unsigned seed = 7, int groups = kSeedGroups)
+      : net_(batch, norm_batch, {}, groups), rng_(seed) {
     net_.initialise(1);
     const Shape s = Net::input;
     input_ = Planar(batch, s.c, s.h, s.w);
@@ -395,8 +395,8 @@ TEST(LayerForward, BatchNormWithANormBatchNormalisesEachGroupOfImagesByItsOwnSta
 }
 
 template <class Norm, int Groups, int Channels = 8>
-void expect_group_norm_matches_reference() {
-  OneLayer<Chain<Input<Channels, 6, 6>, Norm>> t(kBatch);
+void expect_group_norm_matches_reference(int groups_of_the_run = kSeedGroups) {
+  OneLayer<Chain<Input<Channels, 6, 6>, Norm>> t(kBatch, 0, 7, groups_of_the_run);
   const auto gamma = t.randomise_parameter(0, 0.5f, 1.5f);
   const auto beta = t.randomise_parameter(1, -0.5f, 0.5f);
   t.net().forward(Pass::train);
@@ -416,6 +416,25 @@ TEST(LayerForward, GroupNormWithFourGroupsNormalisesEachQuarterOfTheChannelsPerS
 
 TEST(LayerForward, LayerNormNormalisesAllChannelsAndPixelsOfEachSample) {
   expect_group_norm_matches_reference<LayerNorm, 1>();
+}
+
+// The networks' GroupNorm takes its group count from the run (--groups), 4 unless given.
+TEST(LayerForward, GroupNormOfTheRunUsesTheRunsGroupCount) {
+  expect_group_norm_matches_reference<GroupNorm<kGroupsOfTheRun>, 4>();
+  expect_group_norm_matches_reference<GroupNorm<kGroupsOfTheRun>, 2>(2);
+  expect_group_norm_matches_reference<GroupNorm<kGroupsOfTheRun>, 8, 16>(8);
+}
+
+TEST(LayerForward, GroupNormOfTheRunRefusesACountThatDoesNotDivideItsChannels) {
+  using Net = Chain<Input<8, 6, 6>, GroupNorm<kGroupsOfTheRun>>;
+  EXPECT_THROW(Network<Net>(kBatch, 0, {}, 3), std::invalid_argument);
+  EXPECT_NO_THROW(Network<Net>(kBatch, 0, {}, 8));
+}
+
+TEST(LayerForward, InstanceNormNormalisesEachChannelOfEachSampleOverItsPixels) {
+  expect_group_norm_matches_reference<InstanceNorm, 8>();
+  expect_group_norm_matches_reference<InstanceNorm, 16, 16>();
+  expect_group_norm_matches_reference<InstanceNorm, 32, 32>();
 }
 
 // 16, 32 and 64 channels run their own compiled kernels (the networks' widths).

@@ -269,6 +269,17 @@ TEST(LayerGradient, GroupNormWithFourGroupsGradientsMatchFiniteDifferences) {
   t.check_parameter(2, {});
 }
 
+TEST(LayerGradient, InstanceNormGradientsMatchFiniteDifferences) {
+  GradientCheck<Behind<InstanceNorm>> t(kBatch, true, InputValues::smooth);
+  t.check_input({});
+  t.check_parameter(1, {});
+  t.check_parameter(2, {});
+  GradientCheck<Behind<InstanceNorm, 16>> t16(kBatch, true, InputValues::smooth);
+  t16.check_input({});
+  t16.check_parameter(1, {});
+  t16.check_parameter(2, {});
+}
+
 // 16 and 32 channels run their own compiled kernels (the networks' widths).
 TEST(LayerGradient, GroupNormAtTheNetworksWidthsGradientsMatchFiniteDifferences) {
   GradientCheck<Behind<GroupNorm<4>, 16>> t16(kBatch, true, InputValues::smooth);

@@ -89,6 +89,12 @@ TEST(ThreadCount, SeedNetGroupNormGivesTheSameBitsForOneToFourThreads) {
 TEST(ThreadCount, SeedNetLayerNormGivesTheSameBitsForOneToFourThreads) {
   expect_same_bits_for_any_thread_count<SeedNet<LayerNorm>>();
 }
+TEST(ThreadCount, SeedNetInstanceNormGivesTheSameBitsForOneToFourThreads) {
+  expect_same_bits_for_any_thread_count<SeedNet<InstanceNorm>>();
+}
+TEST(ThreadCount, SeedNetWithoutNormsGivesTheSameBitsForOneToFourThreads) {
+  expect_same_bits_for_any_thread_count<SeedNet<NoNorm>>();
+}
 TEST(ThreadCount, S8NetBatchNormGivesTheSameBitsForOneToFourThreads) {
   expect_same_bits_for_any_thread_count<S8Net<BatchNorm>>();
 }
@@ -97,6 +103,12 @@ TEST(ThreadCount, S8NetGroupNormGivesTheSameBitsForOneToFourThreads) {
 }
 TEST(ThreadCount, S8NetLayerNormGivesTheSameBitsForOneToFourThreads) {
   expect_same_bits_for_any_thread_count<S8Net<LayerNorm>>();
+}
+TEST(ThreadCount, S8NetInstanceNormGivesTheSameBitsForOneToFourThreads) {
+  expect_same_bits_for_any_thread_count<S8Net<InstanceNorm>>();
+}
+TEST(ThreadCount, S8NetWithoutNormsGivesTheSameBitsForOneToFourThreads) {
+  expect_same_bits_for_any_thread_count<S8Net<NoNorm>>();
 }
 
 // The weight gradient of a batch is its chunks' gradients added in chunk order,

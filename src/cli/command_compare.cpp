@@ -68,7 +68,7 @@ void add_compare_command(CLI::App& app) {
   options->add_to(*cmd, {{"--norm", "compare trains each norm of --norms; choose them there"}});
   auto seeds = std::make_shared<int>(1);
   auto out = std::make_shared<std::string>();
-  auto norms = std::make_shared<std::vector<std::string>>(norm_names());
+  auto norms = std::make_shared<std::vector<std::string>>(seed_study_norm_names());
   cmd->add_option("--seeds", *seeds, "runs per norm, seeds S, S+1, ... (mean +- std reported)")
       ->check(CLI::Range(1, 100));
   cmd->add_option("--norms", *norms, "which norms to compare")

@@ -119,7 +119,7 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config)
 
   const std::string name = b.next_name(config.kernel == 1 ? "conv1x1_" : "conv");
   weights_ = b.add_parameter(name + ".weight", {weight_dims.begin(), weight_dims.end()}, plain_md_,
-                             /*decay=*/true, Init::fan_in_uniform);
+                             /*decay=*/true, Init::by_fan_in);
   out_channels_ = config.out_channels;
   fan_in_ = long(in.shape.c) * config.kernel * config.kernel;
   if (config.standardize) {

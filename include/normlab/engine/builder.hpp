@@ -20,7 +20,7 @@ namespace normlab {
 
 // How a tensor starts: PyTorch's defaults, so runs compare with the seed's.
 enum class Init {
-  fan_in_uniform,  // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default for convolutions
+  by_fan_in,  // a convolution's weights: drawn by the InitScheme from the fan-in (init_scheme.hpp)
   ones,
   zeros,
 };
@@ -38,16 +38,18 @@ struct ParameterInfo {
 class Builder {
  public:
   // norm_batch: images per BatchNorm statistics group (0: the whole batch); it divides batch.
-  Builder(const dnnl::engine& engine, int batch, int norm_batch, ConvOptions conv, Arena& arena,
-          const ChunkRunner& chunks)
-      : engine_(engine), batch_(batch), norm_batch_(norm_batch), conv_(conv), arena_(arena),
-        chunks_(chunks) {}
+  // groups: the group count of GroupNorm layers declared with kGroupsOfTheRun.
+  Builder(const dnnl::engine& engine, int batch, int norm_batch, int groups, ConvOptions conv,
+          Arena& arena, const ChunkRunner& chunks)
+      : engine_(engine), batch_(batch), norm_batch_(norm_batch), groups_(groups), conv_(conv),
+        arena_(arena), chunks_(chunks) {}
 
   const dnnl::engine& engine() const { return engine_; }
   int batch() const { return batch_; }
   // The images BatchNorm computes one set of statistics over ("ghost" batch norm when fewer
   // than the batch); per-image norms ignore it.
   int norm_batch() const { return norm_batch_ > 0 ? norm_batch_ : batch_; }
+  int groups() const { return groups_; }
   Arena& arena() { return arena_; }
   // How the batch splits into chunks, and the lanes that run them (chunks.hpp).
   const ChunkRunner& chunks() const { return chunks_; }
@@ -97,6 +99,7 @@ class Builder {
   dnnl::engine engine_;
   int batch_;
   int norm_batch_;
+  int groups_;
   ConvOptions conv_;
   Arena& arena_;
   const ChunkRunner& chunks_;
