@@ -445,6 +445,51 @@ TEST(LayerForward, GroupNormAtTheNetworksWidthsMatchesTheReference) {
   expect_group_norm_matches_reference<GroupNorm<4>, 4, 64>();
 }
 
+// The diagnostics' view of a norm: per channel over images and pixels, averaged over channels.
+NormStatistics naive_statistics(const Planar& in, const Planar& out) {
+  NormStatistics s;
+  const long pixels = long(in.h) * in.w;
+  for (int c = 0; c < in.c; ++c) {
+    double sums[4] = {0, 0, 0, 0};
+    for (int n = 0; n < in.n; ++n)
+      for (long p = 0; p < pixels; ++p) {
+        const std::size_t i = (std::size_t(n) * in.c + c) * pixels + p;
+        sums[0] += in.v[i], sums[1] += double(in.v[i]) * in.v[i];
+        sums[2] += out.v[i], sums[3] += double(out.v[i]) * out.v[i];
+      }
+    const double count = double(in.n) * pixels, im = sums[0] / count, om = sums[2] / count;
+    s.input_mean += im / in.c;
+    s.input_std += std::sqrt(sums[1] / count - im * im) / in.c;
+    s.output_mean += om / in.c;
+    s.output_std += std::sqrt(sums[3] / count - om * om) / in.c;
+  }
+  return s;
+}
+
+template <class Norm>
+void expect_statistics_match_the_layers_input_and_output(const char* layer) {
+  OneLayer<Chain<Input<8, 6, 6>, Norm>> t(kBatch);
+  t.randomise_parameter(0, 0.5f, 1.5f);
+  t.randomise_parameter(1, -0.5f, 0.5f);
+  t.net().forward(Pass::train);
+  const auto all = t.net().norm_statistics();
+  ASSERT_EQ(all.size(), 1u);
+  const NormStatistics expected = naive_statistics(t.input(), t.output());
+  EXPECT_EQ(all[0].layer, layer);
+  EXPECT_NEAR(all[0].input_mean, expected.input_mean, 1e-5);
+  EXPECT_NEAR(all[0].input_std, expected.input_std, 1e-5);
+  EXPECT_NEAR(all[0].output_mean, expected.output_mean, 1e-4);
+  EXPECT_NEAR(all[0].output_std, expected.output_std, 1e-4);
+  EXPECT_GT(std::abs(expected.output_mean - expected.input_mean), 1e-3) << "a test that cannot tell them apart";
+}
+
+TEST(LayerForward, NormStatisticsAreThoseOfTheLayersInputAndOutput) {
+  expect_statistics_match_the_layers_input_and_output<BatchNorm>("bn1");
+  expect_statistics_match_the_layers_input_and_output<GroupNorm<2>>("gn1");
+  expect_statistics_match_the_layers_input_and_output<LayerNorm>("ln1");
+  expect_statistics_match_the_layers_input_and_output<InstanceNorm>("in1");
+}
+
 // ---- Dropout ------------------------------------------------------------------------------
 
 TEST(LayerForward, DropoutInTrainingZeroesOrScalesEachValueAndDropsAboutPOfThem) {

@@ -198,6 +198,29 @@ TEST(NetworkParameters, ParameterBlockHoldsExactlyTheTableEntries) {
   EXPECT_EQ(net.momentum().size(), net.parameters().size());
 }
 
+// ---- Diagnostics probes ------------------------------------------------------------------
+
+// At a sampled step every convolution with an input gradient writes that gradient's norm; at
+// the others none does (the probe costs a branch, nothing else).
+TEST(GradientProbes, ConvolutionsRecordTheirInputGradientNormOnlyWhenSampling) {
+  Network<TinyNet<BatchNorm>> net(4);
+  net.initialise(1);
+  const Batch<TinyNet<BatchNorm>> batch(4, 5);
+  std::copy(batch.images.begin(), batch.images.end(), net.input());
+  auto step = [&](bool sampling) {
+    net.gradient_probes().sampling = sampling;
+    mean_loss(net, batch.labels, true, {3, 0, 0});
+    net.backward();
+    net.gradient_probes().sampling = false;
+  };
+  const GradientProbes& probes = net.gradient_probes();
+  ASSERT_EQ(probes.layers, (std::vector<std::string>{"conv2", "conv1x1_1", "conv3", "conv1x1_2"}));
+  step(false);
+  for (double n : probes.norms) EXPECT_EQ(n, 0.0);
+  step(true);
+  for (std::size_t i = 0; i < probes.norms.size(); ++i) EXPECT_GT(probes.norms[i], 0.0) << probes.layers[i];
+}
+
 // ---- Training ------------------------------------------------------------------------------
 
 template <class Norm>

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,11 +89,24 @@ struct Finished {
   std::string hash;
   std::vector<float> parameters, momentum, buffers;
   std::vector<EpochMetrics> history;
+  std::vector<DiagnosticsRow> diagnostics;
 };
 
 Finished snapshot(Trainer& t, const TrainingState& s) {
   return {weights_hash(t.network()), copy_of(t.network().parameters()),
-          copy_of(t.network().momentum()), copy_of(t.network().buffers()), s.history};
+          copy_of(t.network().momentum()), copy_of(t.network().buffers()), s.history,
+          s.diagnostics};
+}
+
+// Every sample's every value, bit for bit.
+void expect_same_diagnostics(const std::vector<DiagnosticsRow>& a, const std::vector<DiagnosticsRow>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_FALSE(a.empty()) << "no diagnostics were recorded";
+  long differing = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    differing += a[i].epoch != b[i].epoch || a[i].step != b[i].step || a[i].layer != b[i].layer ||
+                 a[i].quantity != b[i].quantity || std::memcmp(&a[i].value, &b[i].value, sizeof(double)) != 0;
+  EXPECT_EQ(differing, 0) << "of " << a.size() << " diagnostics values";
 }
 
 Finished train_uninterrupted(const TrainConfig& config, const Cifar10& data) {
@@ -109,6 +123,7 @@ void expect_identical(const Finished& a, const Finished& b) {
   EXPECT_TRUE(same_bytes(a.momentum, b.momentum)) << "momentum differs";
   EXPECT_TRUE(same_bytes(a.buffers, b.buffers)) << "running statistics differ";
   expect_same_history(a.history, b.history);
+  expect_same_diagnostics(a.diagnostics, b.diagnostics);
 }
 
 // Stops the run after exactly `steps` more optimisation steps (an epoch end in between is
@@ -281,6 +296,27 @@ TEST(Config, NormBatchMustDivideTheBatch) {
     EXPECT_EQ(e.key, "norm_batch");
     EXPECT_EQ(e.problem, "must divide the batch size 128, not be 3");
   }
+}
+
+// The diagnostics only read the network: the same bits for any thread count, and every
+// quantity of every layer is there (8 steps an epoch: every step is a sample).
+TEST(Diagnostics, SameBitsForAnyThreadCountWithEveryLayerAndQuantity) {
+  REQUIRE_DATA();
+  TrainConfig c = small_config("group");
+  c.limit = 512;
+  const Finished one = train_uninterrupted(c, data);
+  c.threads = 3;
+  expect_identical(one, train_uninterrupted(c, data));
+  ASSERT_EQ(Diagnostics::interval_for(8), 1);
+  std::map<std::string, std::set<std::string>> layers_of;
+  for (const DiagnosticsRow& r : one.diagnostics) layers_of[r.quantity].insert(r.layer);
+  EXPECT_EQ(layers_of["train_loss"], std::set<std::string>{""});
+  EXPECT_EQ(layers_of["input_std"].size(), 8u);    // SeedNet's norms, gn1 .. gn8
+  EXPECT_EQ(layers_of["output_mean"].size(), 8u);
+  EXPECT_EQ(layers_of["update_ratio"].size(), 11u);  // its convolutions
+  EXPECT_EQ(layers_of["input_gradient_norm"].size(), 10u);  // all but the first
+  EXPECT_EQ(one.diagnostics.size(), 16u * (2 + 8 * 4 + 11 * 3 + 10));  // 16 steps, all sampled
+  for (const DiagnosticsRow& r : one.diagnostics) EXPECT_TRUE(std::isfinite(r.value)) << r.layer << " " << r.quantity;
 }
 
 // (c) Stopped after one epoch, checkpointed, loaded into a new Trainer and finished: the same

@@ -22,7 +22,7 @@ GroupNormOp::GroupNormOp(Builder& b, const Tensor& in, Config config)
     : in_(in), fusion_(config.fusion), batch_(b.batch()),
       groups_(resolved_groups(b, config.groups, in.shape.c)), channels_(in.shape.c),
       pixels_(long(in.shape.h) * in.shape.w) {
-  const std::string name = b.next_name(config.name);
+  const std::string name = name_ = b.next_name(config.name);
   // TrainConfig::validate refuses a --groups that does not divide a layer; this catches the rest.
   if (groups_ < 1 || channels_ % groups_ != 0 || channels_ > kMaxChannels)
     throw std::invalid_argument("group norm " + name + ": " + std::to_string(channels_) +
@@ -190,6 +190,15 @@ void GroupNormOp::backward_kernel() const {
     gamma_grad_[c] = dgamma;
     beta_grad_[c] = dbeta;
   }
+}
+
+NormStatistics GroupNormOp::statistics() const {
+  const int per_group = channels_ / groups_;
+  return channel_statistics(name_, x_, batch_, pixels_, channels_, fusion_.before == Before::relu, gamma_,
+                            beta_, [&](long sample, int c) {
+                              const long i = sample * groups_ + c / per_group;
+                              return std::pair{mean_[i], rstd_[i]};
+                            });
 }
 
 }  // namespace normlab

@@ -15,7 +15,7 @@ NetworkBase::NetworkBase(int batch, int norm_batch, int groups, ConvOptions conv
     : engine_(dnnl::engine::kind::cpu, 0),
       stream_(engine_),
       chunks_(engine_, ChunkPlan::for_batch(batch)),
-      builder_(engine_, batch, norm_batch, groups, conv, arena_, chunks_),
+      builder_(engine_, batch, norm_batch, groups, conv, arena_, chunks_, probes_),
       batch_(batch) {
   if (batch <= 0) throw std::invalid_argument("network: batch size must be positive");
   if (norm_batch < 0 || norm_batch > batch || (norm_batch > 0 && batch % norm_batch != 0))

@@ -10,6 +10,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "normlab/engine/arena.hpp"
+#include "normlab/engine/probes.hpp"
 #include "normlab/engine/call.hpp"
 #include "normlab/engine/chunks.hpp"
 #include "normlab/engine/conv_options.hpp"
@@ -40,9 +41,9 @@ class Builder {
   // norm_batch: images per BatchNorm statistics group (0: the whole batch); it divides batch.
   // groups: the group count of GroupNorm layers declared with kGroupsOfTheRun.
   Builder(const dnnl::engine& engine, int batch, int norm_batch, int groups, ConvOptions conv,
-          Arena& arena, const ChunkRunner& chunks)
+          Arena& arena, const ChunkRunner& chunks, GradientProbes& probes)
       : engine_(engine), batch_(batch), norm_batch_(norm_batch), groups_(groups), conv_(conv),
-        arena_(arena), chunks_(chunks) {}
+        arena_(arena), chunks_(chunks), probes_(probes) {}
 
   const dnnl::engine& engine() const { return engine_; }
   int batch() const { return batch_; }
@@ -54,6 +55,8 @@ class Builder {
   // How the batch splits into chunks, and the lanes that run them (chunks.hpp).
   const ChunkRunner& chunks() const { return chunks_; }
   const ConvOptions& conv_options() const { return conv_; }
+  // Where convolutions record their input gradient's norm at sampled steps (probes.hpp).
+  GradientProbes& gradient_probes() { return probes_; }
 
   // The layout between layers: channels last, which oneDNN's convolutions run fast on and
   // which keeps per-channel loops simple.
@@ -103,6 +106,7 @@ class Builder {
   ConvOptions conv_;
   Arena& arena_;
   const ChunkRunner& chunks_;
+  GradientProbes& probes_;
   std::map<std::string, int> name_counts_;
   int layer_ = 0, nesting_ = 0;
   std::vector<ParameterInfo> parameters_;

@@ -47,6 +47,11 @@ class NetworkBase {
   // The convolutions' weights drawn by the scheme (PyTorch's default or He's) from the
   // counter-based generator keyed by the seed; norm scales 1, shifts 0.
   void initialise(std::uint64_t seed, InitScheme scheme = InitScheme::pytorch_default);
+  // Diagnostics (probes.hpp): each norm's statistics at the last training forward, and, when
+  // set to sample, the gradient norms the next backward records.
+  virtual std::vector<NormStatistics> norm_statistics() const = 0;
+  GradientProbes& gradient_probes() { return probes_; }
+  const GradientProbes& gradient_probes() const { return probes_; }
   // A tensor in PyTorch's layout (OIHW for conv weights), and back into the arena's layout.
   std::vector<float> read(const ParameterInfo& p) const;
   void write(const ParameterInfo& p, std::span<const float> torch_layout);
@@ -61,6 +66,7 @@ class NetworkBase {
   dnnl::stream stream_;
   Arena arena_;
   ChunkRunner chunks_;
+  GradientProbes probes_;
   Builder builder_;
   Tensor planar_input_, input_, logits_;
   Call input_to_channels_last_;
@@ -95,6 +101,14 @@ class Network : public NetworkBase {
   // The top-level ops, in order (one per layer when layered: the per-layer benchmarks).
   template <class F>
   void for_each_op(F&& f) { ops_.for_each(f); }
+
+  std::vector<NormStatistics> norm_statistics() const override {
+    std::vector<NormStatistics> all;
+    ops_.for_each_deep([&](const auto& op) {
+      if constexpr (requires { op.statistics(); }) all.push_back(op.statistics());
+    });
+    return all;
+  }
 
  private:
   OpList<typename Net::Layers, E> ops_;

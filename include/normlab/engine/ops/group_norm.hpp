@@ -28,6 +28,8 @@ class GroupNormOp {
   void bind(const Arena& arena);
   void forward(const dnnl::stream& s, Pass pass, const StepKey& step) const;
   void backward(const dnnl::stream& s) const;
+  // Its input and output statistics at the last training forward (probes.hpp).
+  NormStatistics statistics() const;
 
  private:
   template <int kChannels, Before kBefore, After kAfter>
@@ -37,6 +39,7 @@ class GroupNormOp {
   // What the fused layer after the norm kept for sample n's backward (norm_fusion.hpp).
   AfterState after_state(long sample) const;
 
+  std::string name_;  // "bn3": its parameters' prefix
   Tensor in_, out_;
   NormFusion fusion_;
   DropoutMask dropout_;  // with After::dropout
