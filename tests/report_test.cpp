@@ -11,6 +11,7 @@
 #include <limits>
 #include <sstream>
 
+#include "io_test_support.hpp"
 #include "normlab/base/error.hpp"
 #include "normlab/report/comparison_table.hpp"
 #include "normlab/report/confusion.hpp"
@@ -340,14 +341,7 @@ TEST_F(ReportTest, MalformedMetricsJsonThrowsNamingTheFile) {
   auto expect_error = [&](const std::string& name, const std::string& content) {
     const fs::path path = dir_ / name;
     std::ofstream(path) << content;
-    try {
-      read_metrics_json(path);
-      ADD_FAILURE() << "no error for " << content;
-    } catch (const Error& e) {
-      const std::string message = e.what();
-      EXPECT_NE(message.find(path.string()), std::string::npos) << message;
-      EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    }
+    expect_error_containing([&] { read_metrics_json(path); }, path.string());
   };
   expect_error("syntax.json", "[{\"epoch\": 1,");
   expect_error("object.json", "{\"epoch\": 1}");
@@ -413,14 +407,7 @@ TEST_F(ReportTest, UnwritableDestinationsThrowNamingThePath) {
   const fs::path missing_dir = dir_ / "no_such_dir";
   const auto history = example_history(3);
   auto expect_names_path = [](const fs::path& path, auto&& write) {
-    try {
-      write(path);
-      ADD_FAILURE() << "no error writing " << path;
-    } catch (const Error& e) {
-      const std::string message = e.what();
-      EXPECT_NE(message.find(path.string()), std::string::npos) << message;
-      EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    }
+    expect_error_containing([&] { write(path); }, path.string());
   };
   expect_names_path(missing_dir / "curves.png",
                     [&](const fs::path& p) { plot_training_curves(p, history, "t"); });
