@@ -12,10 +12,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "normlab/data/cifar10.hpp"
@@ -396,6 +398,14 @@ class Refusal : public ::testing::Test {
     return message;
   }
 
+  // Expects the checkpoint refused under `config`, the message naming every one of `words`.
+  void expect_refused_naming(const TrainConfig& config,
+                             std::initializer_list<std::string_view> words) {
+    const std::string m = refusal(file(), config);
+    for (std::string_view word : words)
+      EXPECT_NE(m.find(word), std::string::npos) << "no '" << word << "' in: " << m;
+  }
+
   std::vector<char> bytes() const {
     std::ifstream in(file(), std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
@@ -426,41 +436,31 @@ TEST_F(Refusal, TheSameConfigurationLoads) {
 TEST_F(Refusal, OtherNorm) {
   TrainConfig c = config_;
   c.norm = "group";
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("norm"), std::string::npos) << m;
-  EXPECT_NE(m.find("batch"), std::string::npos) << m;
-  EXPECT_NE(m.find("group"), std::string::npos) << m;
+  expect_refused_naming(c, {"norm", "batch", "group"});
 }
 
 TEST_F(Refusal, OtherBatchSize) {
   TrainConfig c = config_;
   c.batch = 32;
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("batch = "), std::string::npos) << m;
-  EXPECT_NE(m.find("64"), std::string::npos) << m;
+  expect_refused_naming(c, {"batch = ", "64"});
 }
 
 TEST_F(Refusal, OtherNormBatch) {
   TrainConfig c = config_;
   c.norm_batch = 16;
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("norm_batch"), std::string::npos) << m;
-  EXPECT_NE(m.find("16"), std::string::npos) << m;
+  expect_refused_naming(c, {"norm_batch", "16"});
 }
 
 TEST_F(Refusal, OtherNet) {
   TrainConfig c = config_;
   c.net = "s8";
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("net"), std::string::npos) << m;
-  EXPECT_NE(m.find("seed"), std::string::npos) << m;
+  expect_refused_naming(c, {"net", "seed"});
 }
 
 TEST_F(Refusal, OtherSeed) {
   TrainConfig c = config_;
   c.seed = 99;
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("seed"), std::string::npos) << m;
+  expect_refused_naming(c, {"seed"});
 }
 
 TEST_F(Refusal, TruncatedFile) {
