@@ -27,6 +27,7 @@
 #include "normlab/train/run_directory.hpp"
 #include "normlab/train/trainer.hpp"
 #include "normlab/train/weights.hpp"
+#include "same_history.hpp"
 
 namespace normlab {
 namespace {
@@ -70,20 +71,6 @@ std::vector<float> copy_of(std::span<const float> s) { return {s.begin(), s.end(
 
 bool same_bytes(std::span<const float> a, std::span<const float> b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
-}
-
-// Everything an epoch records except its wall time.
-void expect_same_history(const std::vector<EpochMetrics>& a, const std::vector<EpochMetrics>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    SCOPED_TRACE("epoch " + std::to_string(i + 1));
-    EXPECT_EQ(a[i].epoch, b[i].epoch);
-    EXPECT_EQ(a[i].learning_rate, b[i].learning_rate);
-    EXPECT_EQ(a[i].train_loss, b[i].train_loss);
-    EXPECT_EQ(a[i].train_accuracy, b[i].train_accuracy);
-    EXPECT_EQ(a[i].test_loss, b[i].test_loss);
-    EXPECT_EQ(a[i].test_accuracy, b[i].test_accuracy);
-  }
 }
 
 struct Finished {
