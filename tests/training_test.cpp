@@ -12,11 +12,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "normlab/data/cifar10.hpp"
@@ -26,6 +28,7 @@
 #include "normlab/train/run_directory.hpp"
 #include "normlab/train/trainer.hpp"
 #include "normlab/train/weights.hpp"
+#include "same_history.hpp"
 
 namespace normlab {
 namespace {
@@ -69,20 +72,6 @@ std::vector<float> copy_of(std::span<const float> s) { return {s.begin(), s.end(
 
 bool same_bytes(std::span<const float> a, std::span<const float> b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
-}
-
-// Everything an epoch records except its wall time.
-void expect_same_history(const std::vector<EpochMetrics>& a, const std::vector<EpochMetrics>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    SCOPED_TRACE("epoch " + std::to_string(i + 1));
-    EXPECT_EQ(a[i].epoch, b[i].epoch);
-    EXPECT_EQ(a[i].learning_rate, b[i].learning_rate);
-    EXPECT_EQ(a[i].train_loss, b[i].train_loss);
-    EXPECT_EQ(a[i].train_accuracy, b[i].train_accuracy);
-    EXPECT_EQ(a[i].test_loss, b[i].test_loss);
-    EXPECT_EQ(a[i].test_accuracy, b[i].test_accuracy);
-  }
 }
 
 struct Finished {
@@ -432,6 +421,14 @@ class Refusal : public ::testing::Test {
     return message;
   }
 
+  // Expects the checkpoint refused under `config`, the message naming every one of `words`.
+  void expect_refused_naming(const TrainConfig& config,
+                             std::initializer_list<std::string_view> words) {
+    const std::string m = refusal(file(), config);
+    for (std::string_view word : words)
+      EXPECT_NE(m.find(word), std::string::npos) << "no '" << word << "' in: " << m;
+  }
+
   std::vector<char> bytes() const {
     std::ifstream in(file(), std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
@@ -462,41 +459,31 @@ TEST_F(Refusal, TheSameConfigurationLoads) {
 TEST_F(Refusal, OtherNorm) {
   TrainConfig c = config_;
   c.norm = "group";
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("norm"), std::string::npos) << m;
-  EXPECT_NE(m.find("batch"), std::string::npos) << m;
-  EXPECT_NE(m.find("group"), std::string::npos) << m;
+  expect_refused_naming(c, {"norm", "batch", "group"});
 }
 
 TEST_F(Refusal, OtherBatchSize) {
   TrainConfig c = config_;
   c.batch = 32;
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("batch = "), std::string::npos) << m;
-  EXPECT_NE(m.find("64"), std::string::npos) << m;
+  expect_refused_naming(c, {"batch = ", "64"});
 }
 
 TEST_F(Refusal, OtherNormBatch) {
   TrainConfig c = config_;
   c.norm_batch = 16;
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("norm_batch"), std::string::npos) << m;
-  EXPECT_NE(m.find("16"), std::string::npos) << m;
+  expect_refused_naming(c, {"norm_batch", "16"});
 }
 
 TEST_F(Refusal, OtherNet) {
   TrainConfig c = config_;
   c.net = "s8";
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("net"), std::string::npos) << m;
-  EXPECT_NE(m.find("seed"), std::string::npos) << m;
+  expect_refused_naming(c, {"net", "seed"});
 }
 
 TEST_F(Refusal, OtherSeed) {
   TrainConfig c = config_;
   c.seed = 99;
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("seed"), std::string::npos) << m;
+  expect_refused_naming(c, {"seed"});
 }
 
 TEST_F(Refusal, TruncatedFile) {
