@@ -32,6 +32,7 @@
 #include "normlab/train/models.hpp"
 #include "normlab/engine/network.hpp"
 #include "normlab/engine/optimizer.hpp"
+#include "normlab/train/diagnostics.hpp"
 
 namespace normlab {
 namespace {
@@ -197,6 +198,38 @@ void time_train_step(benchmark::State& state, int norm_batch = 0, int batch = kB
   set_rates(state, clock.seconds(), 0, batch);
 }
 
+// A training step that is a diagnostics sample (train/diagnostics.hpp): against train_step,
+// its extra time divided by the sampling interval (steps per epoch / 20) is what the
+// diagnostics add to every step of an epoch.
+template <class Net>
+void time_sampled_train_step(benchmark::State& state) {
+  auto& net = network<Net, Executor::fused>(0, kBatch, {});
+  const std::vector<int>& labels = live().labels;
+  const SgdConfig sgd{};
+  dnnl::stream s = net.stream();
+  Diagnostics diagnostics(net, 390);
+  SinceLastSample since;
+  std::vector<DiagnosticsRow> rows;
+  const WallClock clock;
+  for (auto _ : state) {
+    net.forward(Pass::train);
+    const LossResult loss = softmax_cross_entropy(net.logits(), labels.data(), kBatch,
+                                                  net.classes(), 0.f, net.logits_grad(), nullptr);
+    since.loss_sum += loss.loss_sum;
+    since.seen += kBatch;
+    diagnostics.begin(net);
+    net.backward();
+    diagnostics.read_before_update(net);
+    sgd_step(net, sgd, 1e-3f);
+    s.wait();
+    rows.clear();
+    diagnostics.finish(net, 0, 0, since, rows);
+    benchmark::DoNotOptimize(rows.data());
+  }
+  set_rates(state, clock.seconds(), 0, kBatch);
+  state.counters["sampled_every"] = Diagnostics::interval_for(390);
+}
+
 template <class Net>
 void time_eval_step(benchmark::State& state) {
   Network<Net>& net = network<Net>();
@@ -298,6 +331,13 @@ const bool kRegistered = [] {
     register_conv_mode_layers<SeedNet<BatchNorm>>("seed", mode_name, {mode});
     register_conv_mode_layers<S8Net<BatchNorm>>("s8", mode_name, {mode});
   }
+  // The diagnostics' cost: a sampled step against train_step.
+  benchmark::RegisterBenchmark("seed/batch/train_step_sampled", time_sampled_train_step<SeedNet<BatchNorm>>)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("s8/batch/train_step_sampled", time_sampled_train_step<S8Net<BatchNorm>>)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
   // Small batches: images/s of a training step at batch 2, 8 and 32, against train_step's 128.
   for (const int batch : {2, 8, 32})
     benchmark::RegisterBenchmark(fmt::format("seed/batch-b{}/train_step", batch).c_str(),

@@ -38,28 +38,33 @@ import torch.nn.functional as F
 EXPECTED_PARAMS = 35504
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.247, 0.243, 0.261)
-NORMS = ("batch", "group", "layer")
+NORMS = ("batch", "group", "layer", "instance", "none")
+SEED_GROUPS = 4
 
 
 # ----------------------------------------------------------------------------
 # Model
 # ----------------------------------------------------------------------------
 
-def make_norm(kind, channels):
+def make_norm(kind, channels, groups=SEED_GROUPS):
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "group":
-        return nn.GroupNorm(4, channels)
+        return nn.GroupNorm(groups, channels)
     if kind == "layer":
         return nn.GroupNorm(1, channels)
+    if kind == "instance":  # GroupNorm with one channel per group, as normlab's InstanceNorm
+        return nn.GroupNorm(channels, channels)
+    if kind == "none":  # the control: no layer, no parameters
+        return nn.Identity()
     raise ValueError("unknown norm %r" % kind)
 
 
-def block(cin, cout, norm, dropout):
+def block(cin, cout, norm, dropout, groups=SEED_GROUPS):
     return nn.Sequential(
         nn.Conv2d(cin, cout, 3, padding=1, bias=False),
         nn.ReLU(),
-        make_norm(norm, cout),
+        make_norm(norm, cout, groups),
         nn.Dropout(dropout),
     )
 
@@ -69,20 +74,20 @@ def transition(cin, cout):
 
 
 class SeedNet(nn.Module):
-    def __init__(self, norm="batch", dropout=0.05):
+    def __init__(self, norm="batch", dropout=0.05, groups=SEED_GROUPS):
         super().__init__()
-        self.c1 = block(3, 16, norm, dropout)
-        self.c2 = block(16, 16, norm, dropout)
+        self.c1 = block(3, 16, norm, dropout, groups)
+        self.c2 = block(16, 16, norm, dropout, groups)
         self.t1 = transition(16, 10)
         self.p1 = nn.MaxPool2d(2, 2)
-        self.c3 = block(10, 16, norm, dropout)
-        self.c4 = block(16, 16, norm, dropout)
-        self.c5 = block(16, 32, norm, dropout)
+        self.c3 = block(10, 16, norm, dropout, groups)
+        self.c4 = block(16, 16, norm, dropout, groups)
+        self.c5 = block(16, 32, norm, dropout, groups)
         self.t2 = transition(32, 16)
         self.p2 = nn.MaxPool2d(2, 2)
-        self.c6 = block(16, 32, norm, dropout)
-        self.c7 = block(32, 32, norm, dropout)
-        self.c8 = block(32, 32, norm, dropout)
+        self.c6 = block(16, 32, norm, dropout, groups)
+        self.c7 = block(32, 32, norm, dropout, groups)
+        self.c8 = block(32, 32, norm, dropout, groups)
         self.gap = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Conv2d(32, 10, 1, padding=0, bias=False)
 
@@ -94,10 +99,16 @@ class SeedNet(nn.Module):
         return F.log_softmax(x.flatten(1), dim=1)
 
 
-def build_model(norm, dropout=0.05):
-    model = SeedNet(norm, dropout)
+def build_model(norm, dropout=0.05, groups=SEED_GROUPS, init="default"):
+    model = SeedNet(norm, dropout, groups)
     n = count_params(model)
-    assert n == EXPECTED_PARAMS, "seed model has %d parameters, expected %d" % (n, EXPECTED_PARAMS)
+    # Without norms, eight blocks' scales and shifts fewer: 2 x (4 x 16 + 4 x 32) = 384.
+    expected = EXPECTED_PARAMS - (384 if norm == "none" else 0)
+    assert n == expected, "seed model has %d parameters, expected %d" % (n, expected)
+    if init == "he":  # as normlab's --init he: Kaiming normal, ReLU's gain, fan-in
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
     return model
 
 
@@ -170,6 +181,10 @@ def model_norm(model):
     m = model.c1[2]
     if isinstance(m, nn.BatchNorm2d):
         return "batch"
+    if isinstance(m, nn.Identity):
+        return "none"
+    if m.num_groups == m.num_channels:
+        return "instance"
     return "layer" if m.num_groups == 1 else "group"
 
 
@@ -323,6 +338,8 @@ def main(argv=None):
     ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "cifar-10-batches-bin"), help="CIFAR-10 binary directory (default: ../shared beside the checkout)")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--norm", choices=NORMS, default="batch")
+    ap.add_argument("--groups", type=int, default=SEED_GROUPS, help="GroupNorm's groups")
+    ap.add_argument("--init", choices=("default", "he"), default="default")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     ap.add_argument("--limit", type=int, default=None, help="train on the first N images")
     ap.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images")
@@ -345,7 +362,7 @@ def main(argv=None):
     random.seed(args.seed)
     np.random.seed(args.seed)
 
-    model = build_model(args.norm)
+    model = build_model(args.norm, groups=args.groups, init=args.init)
     if args.import_weights:
         import_weights(model, args.import_weights)
 

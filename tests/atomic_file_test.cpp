@@ -2,12 +2,10 @@
 #include "normlab/io/atomic_file.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <csignal>
-
+#include "file_size_limit.hpp"
 #include "io_test_support.hpp"
 #include "normlab/base/error.hpp"
 
@@ -84,20 +82,14 @@ TEST_F(AtomicFile, UnwritableDirectoryLeavesTheOldFile) {
 }
 
 TEST_F(AtomicFile, WriteFailingHalfwayLeavesTheOldFile) {
-  // A file size limit makes write() fail partway through, even for root.
   const fs::path path = root_ / "a.bin";
   write_file_atomically(path, bytes_of("old"));
-  struct rlimit old_limit {};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
-  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit small = old_limit;
-  small.rlim_cur = 100;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
-  const std::vector<std::byte> big(1000, std::byte{7});
-  expect_error_containing([&] { write_file_atomically(path, big); },
-                          "cannot write: File too large");
-  ::setrlimit(RLIMIT_FSIZE, &old_limit);
-  std::signal(SIGXFSZ, old_handler);
+  {
+    const FileSizeLimit limit(100);
+    const std::vector<std::byte> big(1000, std::byte{7});
+    expect_error_containing([&] { write_file_atomically(path, big); },
+                            "cannot write: File too large");
+  }
   EXPECT_EQ(read_file(path), bytes_of("old"));
   EXPECT_EQ(entries_in_root(), 1u) << "a temporary file was left behind";
 }

@@ -48,6 +48,19 @@ std::vector<int> iota(int n) {
   return v;
 }
 
+// One image through augment_image, for the tests of a single transform.
+class AugmentImage : public ::testing::Test {
+ protected:
+  std::vector<float> augmented(const AugmentDraw& draw) const {
+    std::vector<float> out(kImageBytes);
+    augment_image(pixels, draw, kNorm, out.data());
+    return out;
+  }
+
+  SyntheticSet data{1};
+  const std::uint8_t* pixels = data.set.pixels(0);
+};
+
 AugmentOptions nothing_on() {
   AugmentOptions o;
   o.flip = o.crop = false;
@@ -120,81 +133,56 @@ TEST(AssembleBatch, AnImageDependsOnlyOnItsOwnIndexNotItsSlotOrThreads) {
   }
 }
 
-TEST(AugmentImage, FlipIsAHorizontalMirror) {
-  SyntheticSet data(1);
-  AugmentDraw draw;
-  draw.flip = true;
-  std::vector<float> out(kImageBytes);
-  augment_image(data.set.pixels(0), draw, kNorm, out.data());
+TEST_F(AugmentImage, FlipIsAHorizontalMirror) {
+  const std::vector<float> out = augmented({.flip = true});
   for (int c = 0; c < 3; ++c)
     for (int y = 0; y < kImageSide; ++y)
       for (int x = 0; x < kImageSide; ++x)
-        ASSERT_EQ(at(out.data(), c, y, x), plain(data.set.pixels(0), c, y, kImageSide - 1 - x));
+        ASSERT_EQ(at(out.data(), c, y, x), plain(pixels, c, y, kImageSide - 1 - x));
 }
 
-TEST(AugmentImage, CropShiftsTheImageAndPadsWithZeroPixels) {
-  SyntheticSet data(1);
-  AugmentDraw draw;
-  draw.shift_y = -3;  // torchvision's crop top = 1 with padding 4
-  draw.shift_x = 2;   // torchvision's crop left = 6
-  std::vector<float> out(kImageBytes);
-  augment_image(data.set.pixels(0), draw, kNorm, out.data());
+TEST_F(AugmentImage, CropShiftsTheImageAndPadsWithZeroPixels) {
+  // torchvision's crop top = 1 and left = 6, with padding 4
+  const std::vector<float> out = augmented({.shift_y = -3, .shift_x = 2});
   for (int c = 0; c < 3; ++c)
     for (int y = 0; y < kImageSide; ++y)
       for (int x = 0; x < kImageSide; ++x) {
         const int sy = y - 3, sx = x + 2;
         const bool inside = sy >= 0 && sy < kImageSide && sx >= 0 && sx < kImageSide;
-        const float expected = inside ? plain(data.set.pixels(0), c, sy, sx) : normalised(c, 0.0f);
+        const float expected = inside ? plain(pixels, c, sy, sx) : normalised(c, 0.0f);
         ASSERT_EQ(at(out.data(), c, y, x), expected) << c << " " << y << " " << x;
       }
 }
 
-TEST(AugmentImage, FlipHappensBeforeCrop) {
-  SyntheticSet data(1);
-  AugmentDraw draw;
-  draw.flip = true;
-  draw.shift_x = 1;
-  std::vector<float> out(kImageBytes);
-  augment_image(data.set.pixels(0), draw, kNorm, out.data());
+TEST_F(AugmentImage, FlipHappensBeforeCrop) {
+  const std::vector<float> out = augmented({.flip = true, .shift_x = 1});
   // Output column x reads flipped column x + 1, i.e. original column 30 - x.
-  EXPECT_EQ(at(out.data(), 0, 5, 0), plain(data.set.pixels(0), 0, 5, 30));
+  EXPECT_EQ(at(out.data(), 0, 5, 0), plain(pixels, 0, 5, 30));
   EXPECT_EQ(at(out.data(), 0, 5, 31), normalised(0, 0.0f));
 }
 
-TEST(AugmentImage, BrightnessScalesAndClamps) {
-  SyntheticSet data(1);
-  AugmentDraw draw;
-  draw.brightness = 1.5f;
-  std::vector<float> out(kImageBytes);
-  augment_image(data.set.pixels(0), draw, kNorm, out.data());
+TEST_F(AugmentImage, BrightnessScalesAndClamps) {
+  const std::vector<float> out = augmented({.brightness = 1.5f});
   for (int c = 0; c < 3; ++c)
     for (int i = 0; i < kPlane; ++i) {
-      const float v = std::min(1.0f, data.set.pixels(0)[c * kPlane + i] / 255.0f * 1.5f);
+      const float v = std::min(1.0f, pixels[c * kPlane + i] / 255.0f * 1.5f);
       ASSERT_FLOAT_EQ(out[c * kPlane + i], normalised(c, v));
     }
 }
 
-TEST(AugmentImage, ZeroContrastGivesTheGrayscaleMeanEverywhere) {
-  SyntheticSet data(1);
-  AugmentDraw draw;
-  draw.contrast = 0.0f;
-  std::vector<float> out(kImageBytes);
-  augment_image(data.set.pixels(0), draw, kNorm, out.data());
+TEST_F(AugmentImage, ZeroContrastGivesTheGrayscaleMeanEverywhere) {
+  const std::vector<float> out = augmented({.contrast = 0.0f});
   double sum = 0;
-  const std::uint8_t* p = data.set.pixels(0);
   for (int i = 0; i < kPlane; ++i)
-    sum += (0.299 * p[i] + 0.587 * p[kPlane + i] + 0.114 * p[2 * kPlane + i]) / 255.0;
+    sum += (0.299 * pixels[i] + 0.587 * pixels[kPlane + i] + 0.114 * pixels[2 * kPlane + i]) /
+           255.0;
   const float mean = static_cast<float>(sum / kPlane);
   for (int c = 0; c < 3; ++c)
     for (int i = 0; i < kPlane; ++i) ASSERT_NEAR(out[c * kPlane + i], normalised(c, mean), 1e-4);
 }
 
-TEST(AugmentImage, ZeroSaturationGivesEqualChannels) {
-  SyntheticSet data(1);
-  AugmentDraw draw;
-  draw.saturation = 0.0f;
-  std::vector<float> out(kImageBytes);
-  augment_image(data.set.pixels(0), draw, kNorm, out.data());
+TEST_F(AugmentImage, ZeroSaturationGivesEqualChannels) {
+  const std::vector<float> out = augmented({.saturation = 0.0f});
   for (int i = 0; i < kPlane; ++i) {
     const float r = out[i] * kNorm.std[0] + kNorm.mean[0];
     const float g = out[kPlane + i] * kNorm.std[1] + kNorm.mean[1];
@@ -204,15 +192,10 @@ TEST(AugmentImage, ZeroSaturationGivesEqualChannels) {
   }
 }
 
-TEST(AugmentImage, CutoutZeroesAClippedSquareAfterNormalisation) {
-  SyntheticSet data(1);
-  AugmentDraw draw;
-  draw.cutout = true;
-  draw.cutout_size = 8;
-  draw.cutout_y = 1;  // rows 0..4 (the square's top 3 rows fall outside)
-  draw.cutout_x = 30;  // columns 26..31
-  std::vector<float> out(kImageBytes);
-  augment_image(data.set.pixels(0), draw, kNorm, out.data());
+TEST_F(AugmentImage, CutoutZeroesAClippedSquareAfterNormalisation) {
+  // Rows 0..4 (the square's top 3 rows fall outside), columns 26..31.
+  const std::vector<float> out =
+      augmented({.cutout = true, .cutout_y = 1, .cutout_x = 30, .cutout_size = 8});
   for (int c = 0; c < 3; ++c)
     for (int y = 0; y < kImageSide; ++y)
       for (int x = 0; x < kImageSide; ++x) {

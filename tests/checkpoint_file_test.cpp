@@ -3,14 +3,13 @@
 #include "normlab/io/checkpoint_file.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <fstream>
 #include <numeric>
 
 #include "normlab/io/atomic_file.hpp"
+#include "file_size_limit.hpp"
 #include "io_test_support.hpp"
 #include "normlab/base/error.hpp"
 
@@ -161,18 +160,12 @@ TEST_F(CheckpointFile, RefusesReservedOrDuplicateNames) {
 }
 
 TEST_F(CheckpointFile, FailedSaveLeavesTheOldCheckpointLoadable) {
-  // A file size limit makes the write fail halfway, even for root (who ignores permissions).
-  struct rlimit old_limit {};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
-  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit small = old_limit;
-  small.rlim_cur = 1024;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
-  std::vector<float> bigger(5000, 9.0f);
-  const CheckpointBlob blobs[] = {{"parameters", std::as_bytes(std::span(bigger))}};
-  expect_error_containing([&] { save_checkpoint(path_, metadata_, blobs); }, "cannot write");
-  ::setrlimit(RLIMIT_FSIZE, &old_limit);
-  std::signal(SIGXFSZ, old_handler);
+  {
+    const FileSizeLimit limit(1024);
+    std::vector<float> bigger(5000, 9.0f);
+    const CheckpointBlob blobs[] = {{"parameters", std::as_bytes(std::span(bigger))}};
+    expect_error_containing([&] { save_checkpoint(path_, metadata_, blobs); }, "cannot write");
+  }
 
   EXPECT_EQ(read_file(path_), saved_);
   EXPECT_NO_THROW(load_checkpoint(path_));

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ std::vector<std::uint8_t> batch_bytes(int f, int records) {
   return bytes;
 }
 
+#define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
+
 // A complete small dataset in a fresh temporary directory, removed afterwards.
 class SmallDataset : public ::testing::Test {
  protected:
@@ -66,10 +69,14 @@ class SmallDataset : public ::testing::Test {
     return "";
   }
 
+  // Expects load() to refuse `dir` with a one-line message holding every one of `fragments`.
+  void expect_refused(const fs::path& dir, std::initializer_list<std::string> fragments) {
+    const std::string error = load_error(dir);
+    for (const std::string& fragment : fragments) EXPECT_CONTAINS(error, fragment);
+  }
+
   fs::path dir_;
 };
-
-#define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
 
 TEST_F(SmallDataset, LoadsAllSixFilesIntoOneBuffer) {
   const Cifar10 data = Cifar10::load(dir_, kSmallRecords);
@@ -107,45 +114,33 @@ TEST_F(SmallDataset, ToleratesBlankLinesInClassNames) {
 }
 
 TEST_F(SmallDataset, RejectsMissingDirectory) {
-  const std::string error = load_error(dir_ / "nowhere");
-  EXPECT_CONTAINS(error, "nowhere");
-  EXPECT_CONTAINS(error, "no such directory");
+  expect_refused(dir_ / "nowhere", {"nowhere", "no such directory"});
 }
 
 TEST_F(SmallDataset, RejectsEmptyDirectory) {
   fs::create_directory(dir_ / "empty");
-  const std::string error = load_error(dir_ / "empty");
-  EXPECT_CONTAINS(error, "empty");
-  EXPECT_CONTAINS(error, "directory is empty");
+  expect_refused(dir_ / "empty", {"empty", "directory is empty"});
 }
 
 TEST_F(SmallDataset, RejectsMissingBatchFile) {
   fs::remove(dir_ / "data_batch_3.bin");
-  const std::string error = load_error(dir_);
-  EXPECT_CONTAINS(error, "data_batch_3.bin");
-  EXPECT_CONTAINS(error, "missing file");
+  expect_refused(dir_, {"data_batch_3.bin", "missing file"});
 }
 
 TEST_F(SmallDataset, RejectsTruncatedFileAndSaysItsSize) {
   fs::resize_file(dir_ / "test_batch.bin", kSmallRecords * kRecordBytes - 100);
-  const std::string error = load_error(dir_);
-  EXPECT_CONTAINS(error, "test_batch.bin");
-  EXPECT_CONTAINS(error, std::to_string(kSmallRecords * kRecordBytes - 100));
-  EXPECT_CONTAINS(error, "not a multiple");
+  expect_refused(dir_, {"test_batch.bin", std::to_string(kSmallRecords * kRecordBytes - 100),
+                        "not a multiple"});
 }
 
 TEST_F(SmallDataset, RejectsEmptyBatchFile) {
   fs::resize_file(dir_ / "data_batch_1.bin", 0);
-  const std::string error = load_error(dir_);
-  EXPECT_CONTAINS(error, "data_batch_1.bin");
-  EXPECT_CONTAINS(error, "empty");
+  expect_refused(dir_, {"data_batch_1.bin", "empty"});
 }
 
 TEST_F(SmallDataset, RejectsWrongRecordCount) {
   write_file(dir_ / "data_batch_4.bin", batch_bytes(3, kSmallRecords + 1));
-  const std::string error = load_error(dir_);
-  EXPECT_CONTAINS(error, "data_batch_4.bin");
-  EXPECT_CONTAINS(error, "holds 5 records, expected 4");
+  expect_refused(dir_, {"data_batch_4.bin", "holds 5 records, expected 4"});
 }
 
 TEST_F(SmallDataset, OfficialLoaderRequiresTenThousandRecordsPerFile) {
@@ -161,23 +156,17 @@ TEST_F(SmallDataset, RejectsLabelOutsideRangeAndSaysWhere) {
   std::vector<std::uint8_t> bytes = batch_bytes(1, kSmallRecords);
   bytes[2 * kRecordBytes] = 10;
   write_file(dir_ / "data_batch_2.bin", bytes);
-  const std::string error = load_error(dir_);
-  EXPECT_CONTAINS(error, "data_batch_2.bin");
-  EXPECT_CONTAINS(error, "record 2 has label 10");
+  expect_refused(dir_, {"data_batch_2.bin", "record 2 has label 10"});
 }
 
 TEST_F(SmallDataset, RejectsMissingClassNames) {
   fs::remove(dir_ / "batches.meta.txt");
-  const std::string error = load_error(dir_);
-  EXPECT_CONTAINS(error, "batches.meta.txt");
-  EXPECT_CONTAINS(error, "missing file");
+  expect_refused(dir_, {"batches.meta.txt", "missing file"});
 }
 
 TEST_F(SmallDataset, RejectsWrongNumberOfClassNames) {
   write_text(dir_ / "batches.meta.txt", "airplane\nautomobile\nbird\n");
-  const std::string error = load_error(dir_);
-  EXPECT_CONTAINS(error, "batches.meta.txt");
-  EXPECT_CONTAINS(error, "holds 3 class names, expected 10");
+  expect_refused(dir_, {"batches.meta.txt", "holds 3 class names, expected 10"});
 }
 
 TEST_F(SmallDataset, ValuesMoveWithoutInvalidatingViews) {

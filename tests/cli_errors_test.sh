@@ -66,7 +66,7 @@ rc=0; out=$("$normlab" --version 2>&1) || rc=$?
 if [ "$rc" -eq 0 ] && [[ "$out" =~ ^normlab\ [0-9]+\.[0-9]+\.[0-9]+$ ]]; then ok "--version: $out"
 else bad "--version (exit $rc): $out"; fi
 
-for norm in batch group layer; do
+for norm in batch group layer instance; do
   rc=0; out=$("$normlab" summary --net seed --norm "$norm" 2>&1) || rc=$?
   if [ "$rc" -eq 0 ] && grep -q 'Total params: 35,504$' <<<"$out"; then
     ok "summary --net seed --norm $norm: 35,504 parameters"
@@ -82,6 +82,11 @@ for net in s8 s8-plain; do
     bad "summary --net $net (exit $rc)"; echo "$out" | grep -i params
   fi
 done
+# The control: the same network with each norm layer removed, 8 x 2 x C parameters fewer.
+rc=0; out=$("$normlab" summary --net seed --norm none 2>&1) || rc=$?
+if [ "$rc" -eq 0 ] && grep -q 'Total params: 35,120$' <<<"$out" && ! grep -q Norm <<<"$out"; then
+  ok "summary --net seed --norm none: 35,120 parameters, no norm layer"
+else bad "summary --net seed --norm none (exit $rc)"; echo "$out" | grep -i 'params\|norm'; fi
 rc=0; out=$("$normlab" summary --net s8 --norm layer 2>&1) || rc=$?
 if grep -q '^WSConv3x3-1 ' <<<"$out" && grep -q '^Conv1x1-24 ' <<<"$out"; then
   ok "s8 standardises the convolutions' weights, not the classifier's"
@@ -172,7 +177,13 @@ expect_error "--norm-batch 3" '--norm-batch must divide the batch size 128, not 
 expect_error "--norm-batch 64 of 32" '--norm-batch must divide the batch size 32, not be 64' -- \
   train --norm-batch 64 --batch-size 32 --data "$fake" --out "$tmp/o"
 expect_error "--net resnet" '--net|resnet' -- train --net resnet --data "$fake" --out "$tmp/o"
-expect_error "--norm instance" '--norm|instance' -- train --norm instance --data "$fake" --out "$tmp/o"
+expect_error "--norm batchnorm" '--norm|batchnorm' -- train --norm batchnorm --data "$fake" --out "$tmp/o"
+expect_error "--groups 3" '--groups 3 does not divide every GroupNorm layer.s channels: gn1 has 16 channels' -- \
+  train --norm group --groups 3 --data "$fake" --out "$tmp/o"
+expect_error "--groups 32 on s8" '--groups 32 does not divide every GroupNorm layer.s channels: gn1 has 16 channels' -- \
+  train --net s8 --norm group --groups 32 --data "$fake" --out "$tmp/o"
+expect_error "--groups 0" '--groups must be between 1 and 1024' -- train --norm group --groups 0 --data "$fake" --out "$tmp/o"
+expect_error "--init xavier" '--init|xavier' -- train --init xavier --data "$fake" --out "$tmp/o"
 expect_error "--conv fft" '--conv|fft' -- train --conv fft --data "$fake" --out "$tmp/o"
 expect_error "--precision fp16" '--precision|fp16' -- train --precision fp16 --data "$fake" --out "$tmp/o"
 expect_error "bf16 with winograd" '--precision bf16 needs direct convolutions' -- \
@@ -193,7 +204,7 @@ if ! grep -qw avx512f /proc/cpuinfo; then
   expect_error "sweep over winograd without AVX-512" '--conv winograd needs a CPU with AVX-512' -- \
     sweep --set epochs=1 --grid conv=direct,winograd --data "$fake" --out "$tmp/o"
 fi
-expect_error "eval --norm instance" '--norm|instance' -- eval --weights "$tmp" --norm instance
+expect_error "eval --norm instancenorm" '--norm|instancenorm' -- eval --weights "$tmp" --norm instancenorm
 expect_error "summary --net resnet" '--net|resnet' -- summary --net resnet
 for flag in nesterov cutout tta; do
   expect_error "--$flag with --no-$flag" "--$flag|--no-$flag" -- \

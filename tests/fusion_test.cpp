@@ -78,6 +78,8 @@ TEST(Fusion, SeedNetLayerNormFusedEqualsLayered) { expect_fused_equals_layered<S
 TEST(Fusion, S8NetBatchNormFusedEqualsLayered) { expect_fused_equals_layered<S8Net<BatchNorm>>(); }
 TEST(Fusion, S8NetGroupNormFusedEqualsLayered) { expect_fused_equals_layered<S8Net<SeedGroupNorm>>(); }
 TEST(Fusion, S8NetLayerNormFusedEqualsLayered) { expect_fused_equals_layered<S8Net<LayerNorm>>(); }
+TEST(Fusion, SeedNetInstanceNormFusedEqualsLayered) { expect_fused_equals_layered<SeedNet<InstanceNorm>>(); }
+TEST(Fusion, S8NetInstanceNormFusedEqualsLayered) { expect_fused_equals_layered<S8Net<InstanceNorm>>(); }
 
 // The fusions one at a time, on a chain small enough to tell them apart: ReLU before a norm,
 // dropout after one, ReLU after one, and a norm alone.

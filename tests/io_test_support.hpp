@@ -1,5 +1,6 @@
-// What the file-format tests (.npy, weights directory, atomic files, checkpoints) share: a scratch directory per test, a check that
-// an action fails with a one-line error naming the problem, and text as bytes.
+// What the file-format tests (.npy, weights directory, atomic files, checkpoints, the report's
+// metrics files) share: a scratch directory per test, a check that an action fails with a
+// one-line error naming the problem, and text as bytes.
 #pragma once
 
 #include <gtest/gtest.h>

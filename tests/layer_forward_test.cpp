@@ -34,8 +34,8 @@ struct Planar {
 template <class Net>
 class OneLayer {
  public:
-  explicit OneLayer(int batch, int norm_batch = 0, unsigned seed = 7)
-      : net_(batch, norm_batch), rng_(seed) {
+  explicit OneLayer(int batch, int norm_batch = 0, unsigned seed = 7, int groups = kSeedGroups)
+      : net_(batch, norm_batch, {}, groups), rng_(seed) {
     net_.initialise(1);
     const Shape s = Net::input;
     input_ = Planar(batch, s.c, s.h, s.w);
@@ -395,8 +395,8 @@ TEST(LayerForward, BatchNormWithANormBatchNormalisesEachGroupOfImagesByItsOwnSta
 }
 
 template <class Norm, int Groups, int Channels = 8>
-void expect_group_norm_matches_reference() {
-  OneLayer<Chain<Input<Channels, 6, 6>, Norm>> t(kBatch);
+void expect_group_norm_matches_reference(int groups_of_the_run = kSeedGroups) {
+  OneLayer<Chain<Input<Channels, 6, 6>, Norm>> t(kBatch, 0, 7, groups_of_the_run);
   const auto gamma = t.randomise_parameter(0, 0.5f, 1.5f);
   const auto beta = t.randomise_parameter(1, -0.5f, 0.5f);
   t.net().forward(Pass::train);
@@ -418,12 +418,76 @@ TEST(LayerForward, LayerNormNormalisesAllChannelsAndPixelsOfEachSample) {
   expect_group_norm_matches_reference<LayerNorm, 1>();
 }
 
+// The networks' GroupNorm takes its group count from the run (--groups), 4 unless given.
+TEST(LayerForward, GroupNormOfTheRunUsesTheRunsGroupCount) {
+  expect_group_norm_matches_reference<GroupNorm<kGroupsOfTheRun>, 4>();
+  expect_group_norm_matches_reference<GroupNorm<kGroupsOfTheRun>, 2>(2);
+  expect_group_norm_matches_reference<GroupNorm<kGroupsOfTheRun>, 8, 16>(8);
+}
+
+TEST(LayerForward, GroupNormOfTheRunRefusesACountThatDoesNotDivideItsChannels) {
+  using Net = Chain<Input<8, 6, 6>, GroupNorm<kGroupsOfTheRun>>;
+  EXPECT_THROW(Network<Net>(kBatch, 0, {}, 3), std::invalid_argument);
+  EXPECT_NO_THROW(Network<Net>(kBatch, 0, {}, 8));
+}
+
+TEST(LayerForward, InstanceNormNormalisesEachChannelOfEachSampleOverItsPixels) {
+  expect_group_norm_matches_reference<InstanceNorm, 8>();
+  expect_group_norm_matches_reference<InstanceNorm, 16, 16>();
+  expect_group_norm_matches_reference<InstanceNorm, 32, 32>();
+}
+
 // 16, 32 and 64 channels run their own compiled kernels (the networks' widths).
 TEST(LayerForward, GroupNormAtTheNetworksWidthsMatchesTheReference) {
   expect_group_norm_matches_reference<GroupNorm<4>, 4, 16>();
   expect_group_norm_matches_reference<GroupNorm<4>, 4, 32>();
   expect_group_norm_matches_reference<LayerNorm, 1, 32>();
   expect_group_norm_matches_reference<GroupNorm<4>, 4, 64>();
+}
+
+// The diagnostics' view of a norm: per channel over images and pixels, averaged over channels.
+NormStatistics naive_statistics(const Planar& in, const Planar& out) {
+  NormStatistics s;
+  const long pixels = long(in.h) * in.w;
+  for (int c = 0; c < in.c; ++c) {
+    double sums[4] = {0, 0, 0, 0};
+    for (int n = 0; n < in.n; ++n)
+      for (long p = 0; p < pixels; ++p) {
+        const std::size_t i = (std::size_t(n) * in.c + c) * pixels + p;
+        sums[0] += in.v[i], sums[1] += double(in.v[i]) * in.v[i];
+        sums[2] += out.v[i], sums[3] += double(out.v[i]) * out.v[i];
+      }
+    const double count = double(in.n) * pixels, im = sums[0] / count, om = sums[2] / count;
+    s.input_mean += im / in.c;
+    s.input_std += std::sqrt(sums[1] / count - im * im) / in.c;
+    s.output_mean += om / in.c;
+    s.output_std += std::sqrt(sums[3] / count - om * om) / in.c;
+  }
+  return s;
+}
+
+template <class Norm>
+void expect_statistics_match_the_layers_input_and_output(const char* layer) {
+  OneLayer<Chain<Input<8, 6, 6>, Norm>> t(kBatch);
+  t.randomise_parameter(0, 0.5f, 1.5f);
+  t.randomise_parameter(1, -0.5f, 0.5f);
+  t.net().forward(Pass::train);
+  const auto all = t.net().norm_statistics();
+  ASSERT_EQ(all.size(), 1u);
+  const NormStatistics expected = naive_statistics(t.input(), t.output());
+  EXPECT_EQ(all[0].layer, layer);
+  EXPECT_NEAR(all[0].input_mean, expected.input_mean, 1e-5);
+  EXPECT_NEAR(all[0].input_std, expected.input_std, 1e-5);
+  EXPECT_NEAR(all[0].output_mean, expected.output_mean, 1e-4);
+  EXPECT_NEAR(all[0].output_std, expected.output_std, 1e-4);
+  EXPECT_GT(std::abs(expected.output_mean - expected.input_mean), 1e-3) << "a test that cannot tell them apart";
+}
+
+TEST(LayerForward, NormStatisticsAreThoseOfTheLayersInputAndOutput) {
+  expect_statistics_match_the_layers_input_and_output<BatchNorm>("bn1");
+  expect_statistics_match_the_layers_input_and_output<GroupNorm<2>>("gn1");
+  expect_statistics_match_the_layers_input_and_output<LayerNorm>("ln1");
+  expect_statistics_match_the_layers_input_and_output<InstanceNorm>("in1");
 }
 
 // ---- Dropout ------------------------------------------------------------------------------

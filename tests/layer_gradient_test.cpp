@@ -236,11 +236,18 @@ TEST(LayerGradient, GlobalAvgPoolSpreadsTheGradientEvenly) {
 
 // ---- Normalisations (training mode) -------------------------------------------------------
 
-TEST(LayerGradient, BatchNormInputScaleAndShiftGradientsMatchFiniteDifferences) {
-  GradientCheck<Behind<BatchNorm>> t(kBatch, true, InputValues::smooth);
+// A norm behind the identity convolution: its input's gradient, then its scale's (parameter 1,
+// e.g. bn1.weight) and shift's (parameter 2, bn1.bias), against finite differences.
+template <class Norm, int C = 8>
+void check_norm_gradients(int batch = kBatch, int norm_batch = 0) {
+  GradientCheck<Behind<Norm, C>> t(batch, true, InputValues::smooth, norm_batch);
   t.check_input({});
-  t.check_parameter(1, {});  // bn1.weight
-  t.check_parameter(2, {});  // bn1.bias
+  t.check_parameter(1, {});
+  t.check_parameter(2, {});
+}
+
+TEST(LayerGradient, BatchNormInputScaleAndShiftGradientsMatchFiniteDifferences) {
+  check_norm_gradients<BatchNorm>();
 }
 
 // Ghost batch norm: each group's statistics depend on its own images only, and the scale and
@@ -248,45 +255,30 @@ TEST(LayerGradient, BatchNormInputScaleAndShiftGradientsMatchFiniteDifferences) 
 TEST(LayerGradient, BatchNormWithANormBatchGradientsMatchFiniteDifferences) {
   for (const int k : {2, 4}) {
     SCOPED_TRACE("norm batch " + std::to_string(k) + " of 8");
-    GradientCheck<Behind<BatchNorm>> t(8, true, InputValues::smooth, k);
-    t.check_input({});
-    t.check_parameter(1, {});  // bn1.weight
-    t.check_parameter(2, {});  // bn1.bias
+    check_norm_gradients<BatchNorm>(8, k);
   }
 }
 
 TEST(LayerGradient, GroupNormWithTwoGroupsGradientsMatchFiniteDifferences) {
-  GradientCheck<Behind<GroupNorm<2>>> t(kBatch, true, InputValues::smooth);
-  t.check_input({});
-  t.check_parameter(1, {});
-  t.check_parameter(2, {});
+  check_norm_gradients<GroupNorm<2>>();
 }
 
 TEST(LayerGradient, GroupNormWithFourGroupsGradientsMatchFiniteDifferences) {
-  GradientCheck<Behind<GroupNorm<4>>> t(kBatch, true, InputValues::smooth);
-  t.check_input({});
-  t.check_parameter(1, {});
-  t.check_parameter(2, {});
+  check_norm_gradients<GroupNorm<4>>();
+}
+
+TEST(LayerGradient, InstanceNormGradientsMatchFiniteDifferences) {
+  check_norm_gradients<InstanceNorm>();
+  check_norm_gradients<InstanceNorm, 16>();
 }
 
 // 16 and 32 channels run their own compiled kernels (the networks' widths).
 TEST(LayerGradient, GroupNormAtTheNetworksWidthsGradientsMatchFiniteDifferences) {
-  GradientCheck<Behind<GroupNorm<4>, 16>> t16(kBatch, true, InputValues::smooth);
-  t16.check_input({});
-  t16.check_parameter(1, {});
-  t16.check_parameter(2, {});
-  GradientCheck<Behind<LayerNorm, 32>> t32(kBatch, true, InputValues::smooth);
-  t32.check_input({});
-  t32.check_parameter(1, {});
-  t32.check_parameter(2, {});
+  check_norm_gradients<GroupNorm<4>, 16>();
+  check_norm_gradients<LayerNorm, 32>();
 }
 
-TEST(LayerGradient, LayerNormGradientsMatchFiniteDifferences) {
-  GradientCheck<Behind<LayerNorm>> t(kBatch, true, InputValues::smooth);
-  t.check_input({});
-  t.check_parameter(1, {});
-  t.check_parameter(2, {});
-}
+TEST(LayerGradient, LayerNormGradientsMatchFiniteDifferences) { check_norm_gradients<LayerNorm>(); }
 
 // ---- Residual -----------------------------------------------------------------------------
 

@@ -135,6 +135,14 @@ TEST(NetworkGradient, LayerNormNetworkMatchesFiniteDifferencesOfTheMeanLoss) {
   expect_network_gradient_matches_finite_differences<LayerNorm>();
 }
 
+TEST(NetworkGradient, InstanceNormNetworkMatchesFiniteDifferencesOfTheMeanLoss) {
+  expect_network_gradient_matches_finite_differences<InstanceNorm>();
+}
+
+TEST(NetworkGradient, NetworkWithoutNormsMatchesFiniteDifferencesOfTheMeanLoss) {
+  expect_network_gradient_matches_finite_differences<NoNorm>();
+}
+
 // ---- Parameter counts at run time ---------------------------------------------------------
 
 TEST(NetworkParameters, SeedNetHasTheSeeds35504ParametersForEveryNorm) {
@@ -146,6 +154,38 @@ TEST(NetworkParameters, SeedNetHasTheSeeds35504ParametersForEveryNorm) {
 TEST(NetworkParameters, S8NetRuntimeCountEqualsItsCompileTimeCount) {
   EXPECT_EQ(Network<S8Net<BatchNorm>>(2).parameter_count(), S8Net<BatchNorm>::parameters);
   EXPECT_EQ(Network<S8Net<LayerNorm>>(2).parameter_count(), S8Net<LayerNorm>::parameters);
+  EXPECT_EQ(Network<S8Net<NoNorm>>(2).parameter_count(), S8Net<NoNorm>::parameters);
+}
+
+TEST(NetworkParameters, InstanceNormKeepsAndNoNormDropsTheNormsScalesAndShifts) {
+  EXPECT_EQ(Network<SeedNet<InstanceNorm>>(2).parameter_count(), 35'504);
+  Network<SeedNet<NoNorm>> none(2);
+  EXPECT_EQ(none.parameter_count(), 35'504 - 384);
+  for (const auto& p : none.parameter_table()) EXPECT_TRUE(p.name.starts_with("conv")) << p.name;
+  EXPECT_TRUE(none.buffer_table().empty());
+}
+
+// PyTorch's default draws within +-1/sqrt(fan_in); He's draws N(0, 2/fan_in): over SeedNet's
+// 2,304 weights of conv2 (fan-in 144) the sample standard deviations tell them apart.
+TEST(NetworkParameters, HeInitialisationDrawsConvolutionWeightsWithStdSqrtTwoOverFanIn) {
+  Network<SeedNet<NoNorm>> net(2);
+  const auto& conv2 = net.parameter_table()[1];
+  ASSERT_EQ(conv2.name, "conv2.weight");
+  auto moments = [&] {
+    const std::vector<float> w = net.read(conv2);
+    double sum = 0, squares = 0;
+    for (float v : w) sum += v, squares += double(v) * v;
+    const double mean = sum / double(w.size());
+    return std::pair{mean, std::sqrt(squares / double(w.size()) - mean * mean)};
+  };
+  const double fan_in = 16 * 9;
+  net.initialise(1, InitScheme::pytorch_default);
+  const auto [uniform_mean, uniform_std] = moments();
+  EXPECT_NEAR(uniform_std, 1 / std::sqrt(fan_in) / std::sqrt(3.0), 0.005);  // U(-b, b): b / sqrt 3
+  net.initialise(1, InitScheme::he);
+  const auto [he_mean, he_std] = moments();
+  EXPECT_NEAR(he_mean, 0, 0.01);
+  EXPECT_NEAR(he_std, std::sqrt(2 / fan_in), 0.006);
 }
 
 TEST(NetworkParameters, ParameterBlockHoldsExactlyTheTableEntries) {
@@ -158,17 +198,40 @@ TEST(NetworkParameters, ParameterBlockHoldsExactlyTheTableEntries) {
   EXPECT_EQ(net.momentum().size(), net.parameters().size());
 }
 
+// ---- Diagnostics probes ------------------------------------------------------------------
+
+// At a sampled step every convolution with an input gradient writes that gradient's norm; at
+// the others none does (the probe costs a branch, nothing else).
+TEST(GradientProbes, ConvolutionsRecordTheirInputGradientNormOnlyWhenSampling) {
+  Network<TinyNet<BatchNorm>> net(4);
+  net.initialise(1);
+  const Batch<TinyNet<BatchNorm>> batch(4, 5);
+  std::copy(batch.images.begin(), batch.images.end(), net.input());
+  auto step = [&](bool sampling) {
+    net.gradient_probes().sampling = sampling;
+    mean_loss(net, batch.labels, true, {3, 0, 0});
+    net.backward();
+    net.gradient_probes().sampling = false;
+  };
+  const GradientProbes& probes = net.gradient_probes();
+  ASSERT_EQ(probes.layers, (std::vector<std::string>{"conv2", "conv1x1_1", "conv3", "conv1x1_2"}));
+  step(false);
+  for (double n : probes.norms) EXPECT_EQ(n, 0.0);
+  step(true);
+  for (std::size_t i = 0; i < probes.norms.size(); ++i) EXPECT_GT(probes.norms[i], 0.0) << probes.layers[i];
+}
+
 // ---- Training ------------------------------------------------------------------------------
 
 template <class Norm>
-void expect_sgd_overfits_one_batch() {
+void expect_sgd_overfits_one_batch(int steps = 30) {
   using Net = TinyNet<Norm>;
   Network<Net> net(8);
   net.initialise(1);
   const Batch<Net> batch(8, 99);
   std::copy(batch.images.begin(), batch.images.end(), net.input());
   double first = 0, last = 0;
-  for (int step = 0; step < 30; ++step) {
+  for (int step = 0; step < steps; ++step) {
     last = mean_loss(net, batch.labels, true, {3, 0, step});
     if (step == 0) first = last;
     net.backward();
@@ -182,6 +245,8 @@ void expect_sgd_overfits_one_batch() {
 TEST(NetworkTraining, SgdOverfitsOneBatchWithBatchNorm) { expect_sgd_overfits_one_batch<BatchNorm>(); }
 TEST(NetworkTraining, SgdOverfitsOneBatchWithGroupNorm) { expect_sgd_overfits_one_batch<GroupNorm<2>>(); }
 TEST(NetworkTraining, SgdOverfitsOneBatchWithLayerNorm) { expect_sgd_overfits_one_batch<LayerNorm>(); }
+// Per-channel statistics of 4x4 and 8x8 maps leave less to fit with: it needs more steps.
+TEST(NetworkTraining, SgdOverfitsOneBatchWithInstanceNorm) { expect_sgd_overfits_one_batch<InstanceNorm>(80); }
 
 // With zero gradients and momentum, one step of lr 1 and decay 0.25 scales each decayed
 // parameter by 0.75: the convolution's weights always, the norm's scale only with decay_norms.
@@ -337,7 +402,7 @@ TEST(OpContract, EveryParameterGradientIsWrittenEachStepNeverAccumulated) {
     }
     ++networks;
   });
-  EXPECT_EQ(networks, 9);
+  EXPECT_EQ(networks, 15);
 }
 
 // ---- The arena's plan of activation gradients --------------------------------------------------
@@ -364,7 +429,7 @@ TEST(GradientPlan, NoTwoLiveGradientsOverlap) {
     for (const auto& l : g) EXPECT_LE(l.first, l.last) << net_name << "/" << norm_name << ": a gradient never used";
     ++networks;
   });
-  EXPECT_EQ(networks, 9);
+  EXPECT_EQ(networks, 15);
 }
 
 }  // namespace

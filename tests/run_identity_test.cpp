@@ -65,6 +65,8 @@ const std::map<std::string, Case>& cases() {
       {"--threads", {{"--threads", "2"}, {"--threads", "1"}, ""}},  // the same bits for any count
       {"--batch-size", {{}, {"--batch-size", "64"}, "--batch-size"}},
       {"--norm-batch", {{}, {"--norm-batch", "32"}, "--norm-batch"}},
+      {"--groups", {{"--norm", "group"}, {"--norm", "group", "--groups", "8"}, "--groups 8 (the run has 4)"}},
+      {"--init", {{}, {"--init", "he"}, "--init he (the run has default)"}},
       {"--conv", {{}, {"--conv", "winograd"}, "--conv"}},
       {"--precision", {{}, {"--precision", "bf16"}, "--precision"}},
       {"--lr", {{}, {"--lr", "0.02"}, "--lr 0.02 (the run has 0.01)"}},

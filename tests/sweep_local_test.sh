@@ -63,6 +63,21 @@ rc=0; "$normlab" sweep grid.toml --grid norm-batch=3 --out "$tmp/bad" --data "$d
   ok "a point train would refuse is refused before anything runs: $(cat "$tmp/err")" ||
   { bad "--grid norm-batch=3 (exit $rc)"; cat "$tmp/err"; }
 
+# GroupNorm's group count names its points (but the seed's 4); norms without groups run once.
+"$normlab" sweep grid.toml --grid norm=group,layer,instance --grid groups=2,4 --grid seed=1 \
+  --out "$tmp/g" --data "$data" --list >"$tmp/list_g" 2>&1
+expected="0 seed-group2-b32-lr0.01-s1 not started
+1 seed-group-b32-lr0.01-s1 not started
+2 seed-layer-b32-lr0.01-s1 not started
+3 seed-instance-b32-lr0.01-s1 not started"
+[ "$(cat "$tmp/list_g")" = "$expected" ] &&
+  ok "--grid groups=2,4: group2 and group points, layer and instance once each" ||
+  { bad "the group-count points"; cat "$tmp/list_g"; }
+rc=0; "$normlab" sweep grid.toml --grid norm=group --grid groups=3 --out "$tmp/bad" --data "$data" --list >/dev/null 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'groups 3 does not divide.*gn1 has 16 channels' "$tmp/err" && [ ! -e "$tmp/bad" ] &&
+  ok "--grid groups=3 refused before anything runs: $(cat "$tmp/err")" ||
+  { bad "--grid groups=3 (exit $rc)"; cat "$tmp/err"; }
+
 # --- Each point alone: the reference weights ------------------------------------------------------
 declare -A ref
 for i in 0 1 2 3 4 5; do

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -62,13 +63,14 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 // 64 images are 4 chunks of 16: with 3 threads one thread runs two chunks, with 4 each one.
-template <class Net>
-void expect_same_bits_for_any_thread_count(int norm_batch = 0) {
+// kNormBatch: BatchNorm's statistics per group of that many images (0: the whole batch).
+template <class Net, int kNormBatch = 0>
+void expect_same_bits_for_any_thread_count() {
   const int saved = omp_get_max_threads();
-  const State one = train_steps<Net>(1, 64, norm_batch);
+  const State one = train_steps<Net>(1, 64, kNormBatch);
   for (const int threads : {2, 3, 4}) {
     SCOPED_TRACE(std::to_string(threads) + " threads against 1");
-    const State other = train_steps<Net>(threads, 64, norm_batch);
+    const State other = train_steps<Net>(threads, 64, kNormBatch);
     EXPECT_TRUE(same_bits(one.parameters, other.parameters)) << "parameters differ";
     EXPECT_TRUE(same_bits(one.momentum, other.momentum)) << "momentum differs";
     EXPECT_TRUE(same_bits(one.buffers, other.buffers)) << "running statistics differ";
@@ -77,27 +79,34 @@ void expect_same_bits_for_any_thread_count(int norm_batch = 0) {
   omp_set_num_threads(saved);
 }
 
-TEST(ThreadCount, SeedNetBatchNormGivesTheSameBitsForOneToFourThreads) {
-  expect_same_bits_for_any_thread_count<SeedNet<BatchNorm>>();
-}
-TEST(ThreadCount, SeedNetGhostBatchNormGivesTheSameBitsForOneToFourThreads) {
-  expect_same_bits_for_any_thread_count<SeedNet<BatchNorm>>(/*norm_batch=*/8);
-}
-TEST(ThreadCount, SeedNetGroupNormGivesTheSameBitsForOneToFourThreads) {
-  expect_same_bits_for_any_thread_count<SeedNet<SeedGroupNorm>>();
-}
-TEST(ThreadCount, SeedNetLayerNormGivesTheSameBitsForOneToFourThreads) {
-  expect_same_bits_for_any_thread_count<SeedNet<LayerNorm>>();
-}
-TEST(ThreadCount, S8NetBatchNormGivesTheSameBitsForOneToFourThreads) {
-  expect_same_bits_for_any_thread_count<S8Net<BatchNorm>>();
-}
-TEST(ThreadCount, S8NetGroupNormGivesTheSameBitsForOneToFourThreads) {
-  expect_same_bits_for_any_thread_count<S8Net<SeedGroupNorm>>();
-}
-TEST(ThreadCount, S8NetLayerNormGivesTheSameBitsForOneToFourThreads) {
-  expect_same_bits_for_any_thread_count<S8Net<LayerNorm>>();
-}
+// Each network and norm, named for the test, with the check compiled for it.
+struct TrainedNet {
+  const char* name;
+  void (*expect_same_bits)();
+};
+
+void PrintTo(const TrainedNet& net, std::ostream* out) { *out << net.name; }
+
+const TrainedNet kTrainedNets[] = {
+    {"SeedNetBatchNorm", expect_same_bits_for_any_thread_count<SeedNet<BatchNorm>>},
+    {"SeedNetGhostBatchNorm", expect_same_bits_for_any_thread_count<SeedNet<BatchNorm>, 8>},
+    {"SeedNetGroupNorm", expect_same_bits_for_any_thread_count<SeedNet<SeedGroupNorm>>},
+    {"SeedNetLayerNorm", expect_same_bits_for_any_thread_count<SeedNet<LayerNorm>>},
+    {"SeedNetInstanceNorm", expect_same_bits_for_any_thread_count<SeedNet<InstanceNorm>>},
+    {"SeedNetWithoutNorms", expect_same_bits_for_any_thread_count<SeedNet<NoNorm>>},
+    {"S8NetBatchNorm", expect_same_bits_for_any_thread_count<S8Net<BatchNorm>>},
+    {"S8NetGroupNorm", expect_same_bits_for_any_thread_count<S8Net<SeedGroupNorm>>},
+    {"S8NetLayerNorm", expect_same_bits_for_any_thread_count<S8Net<LayerNorm>>},
+    {"S8NetInstanceNorm", expect_same_bits_for_any_thread_count<S8Net<InstanceNorm>>},
+    {"S8NetWithoutNorms", expect_same_bits_for_any_thread_count<S8Net<NoNorm>>},
+};
+
+class ThreadCount : public ::testing::TestWithParam<TrainedNet> {};
+
+TEST_P(ThreadCount, GivesTheSameBitsForOneToFourThreads) { GetParam().expect_same_bits(); }
+
+INSTANTIATE_TEST_SUITE_P(EveryNetAndNorm, ThreadCount, ::testing::ValuesIn(kTrainedNets),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 // The weight gradient of a batch is its chunks' gradients added in chunk order,
 // ((g0 + g1) + g2) + g3, bit for bit: each chunk run alone as a network of one chunk gives

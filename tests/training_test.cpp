@@ -12,10 +12,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "normlab/data/cifar10.hpp"
@@ -25,6 +28,7 @@
 #include "normlab/train/run_directory.hpp"
 #include "normlab/train/trainer.hpp"
 #include "normlab/train/weights.hpp"
+#include "same_history.hpp"
 
 namespace normlab {
 namespace {
@@ -70,29 +74,28 @@ bool same_bytes(std::span<const float> a, std::span<const float> b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
 }
 
-// Everything an epoch records except its wall time.
-void expect_same_history(const std::vector<EpochMetrics>& a, const std::vector<EpochMetrics>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    SCOPED_TRACE("epoch " + std::to_string(i + 1));
-    EXPECT_EQ(a[i].epoch, b[i].epoch);
-    EXPECT_EQ(a[i].learning_rate, b[i].learning_rate);
-    EXPECT_EQ(a[i].train_loss, b[i].train_loss);
-    EXPECT_EQ(a[i].train_accuracy, b[i].train_accuracy);
-    EXPECT_EQ(a[i].test_loss, b[i].test_loss);
-    EXPECT_EQ(a[i].test_accuracy, b[i].test_accuracy);
-  }
-}
-
 struct Finished {
   std::string hash;
   std::vector<float> parameters, momentum, buffers;
   std::vector<EpochMetrics> history;
+  std::vector<DiagnosticsRow> diagnostics;
 };
 
 Finished snapshot(Trainer& t, const TrainingState& s) {
   return {weights_hash(t.network()), copy_of(t.network().parameters()),
-          copy_of(t.network().momentum()), copy_of(t.network().buffers()), s.history};
+          copy_of(t.network().momentum()), copy_of(t.network().buffers()), s.history,
+          s.diagnostics};
+}
+
+// Every sample's every value, bit for bit.
+void expect_same_diagnostics(const std::vector<DiagnosticsRow>& a, const std::vector<DiagnosticsRow>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_FALSE(a.empty()) << "no diagnostics were recorded";
+  long differing = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    differing += a[i].epoch != b[i].epoch || a[i].step != b[i].step || a[i].layer != b[i].layer ||
+                 a[i].quantity != b[i].quantity || std::memcmp(&a[i].value, &b[i].value, sizeof(double)) != 0;
+  EXPECT_EQ(differing, 0) << "of " << a.size() << " diagnostics values";
 }
 
 Finished train_uninterrupted(const TrainConfig& config, const Cifar10& data) {
@@ -109,6 +112,7 @@ void expect_identical(const Finished& a, const Finished& b) {
   EXPECT_TRUE(same_bytes(a.momentum, b.momentum)) << "momentum differs";
   EXPECT_TRUE(same_bytes(a.buffers, b.buffers)) << "running statistics differ";
   expect_same_history(a.history, b.history);
+  expect_same_diagnostics(a.diagnostics, b.diagnostics);
 }
 
 // Stops the run after exactly `steps` more optimisation steps (an epoch end in between is
@@ -283,6 +287,27 @@ TEST(Config, NormBatchMustDivideTheBatch) {
   }
 }
 
+// The diagnostics only read the network: the same bits for any thread count, and every
+// quantity of every layer is there (8 steps an epoch: every step is a sample).
+TEST(Diagnostics, SameBitsForAnyThreadCountWithEveryLayerAndQuantity) {
+  REQUIRE_DATA();
+  TrainConfig c = small_config("group");
+  c.limit = 512;
+  const Finished one = train_uninterrupted(c, data);
+  c.threads = 3;
+  expect_identical(one, train_uninterrupted(c, data));
+  ASSERT_EQ(Diagnostics::interval_for(8), 1);
+  std::map<std::string, std::set<std::string>> layers_of;
+  for (const DiagnosticsRow& r : one.diagnostics) layers_of[r.quantity].insert(r.layer);
+  EXPECT_EQ(layers_of["train_loss"], std::set<std::string>{""});
+  EXPECT_EQ(layers_of["input_std"].size(), 8u);    // SeedNet's norms, gn1 .. gn8
+  EXPECT_EQ(layers_of["output_mean"].size(), 8u);
+  EXPECT_EQ(layers_of["update_ratio"].size(), 11u);  // its convolutions
+  EXPECT_EQ(layers_of["input_gradient_norm"].size(), 10u);  // all but the first
+  EXPECT_EQ(one.diagnostics.size(), 16u * (2 + 8 * 4 + 11 * 3 + 10));  // 16 steps, all sampled
+  for (const DiagnosticsRow& r : one.diagnostics) EXPECT_TRUE(std::isfinite(r.value)) << r.layer << " " << r.quantity;
+}
+
 // (c) Stopped after one epoch, checkpointed, loaded into a new Trainer and finished: the same
 // weights, optimizer state and metrics as the run that never stopped.
 TEST(Resume, FromEpochCheckpointIsBitwiseIdentical) {
@@ -396,6 +421,14 @@ class Refusal : public ::testing::Test {
     return message;
   }
 
+  // Expects the checkpoint refused under `config`, the message naming every one of `words`.
+  void expect_refused_naming(const TrainConfig& config,
+                             std::initializer_list<std::string_view> words) {
+    const std::string m = refusal(file(), config);
+    for (std::string_view word : words)
+      EXPECT_NE(m.find(word), std::string::npos) << "no '" << word << "' in: " << m;
+  }
+
   std::vector<char> bytes() const {
     std::ifstream in(file(), std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
@@ -426,41 +459,31 @@ TEST_F(Refusal, TheSameConfigurationLoads) {
 TEST_F(Refusal, OtherNorm) {
   TrainConfig c = config_;
   c.norm = "group";
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("norm"), std::string::npos) << m;
-  EXPECT_NE(m.find("batch"), std::string::npos) << m;
-  EXPECT_NE(m.find("group"), std::string::npos) << m;
+  expect_refused_naming(c, {"norm", "batch", "group"});
 }
 
 TEST_F(Refusal, OtherBatchSize) {
   TrainConfig c = config_;
   c.batch = 32;
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("batch = "), std::string::npos) << m;
-  EXPECT_NE(m.find("64"), std::string::npos) << m;
+  expect_refused_naming(c, {"batch = ", "64"});
 }
 
 TEST_F(Refusal, OtherNormBatch) {
   TrainConfig c = config_;
   c.norm_batch = 16;
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("norm_batch"), std::string::npos) << m;
-  EXPECT_NE(m.find("16"), std::string::npos) << m;
+  expect_refused_naming(c, {"norm_batch", "16"});
 }
 
 TEST_F(Refusal, OtherNet) {
   TrainConfig c = config_;
   c.net = "s8";
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("net"), std::string::npos) << m;
-  EXPECT_NE(m.find("seed"), std::string::npos) << m;
+  expect_refused_naming(c, {"net", "seed"});
 }
 
 TEST_F(Refusal, OtherSeed) {
   TrainConfig c = config_;
   c.seed = 99;
-  const std::string m = refusal(file(), c);
-  EXPECT_NE(m.find("seed"), std::string::npos) << m;
+  expect_refused_naming(c, {"seed"});
 }
 
 TEST_F(Refusal, TruncatedFile) {

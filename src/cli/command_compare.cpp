@@ -68,8 +68,12 @@ void add_compare_command(CLI::App& app) {
   options->add_to(*cmd, {{"--norm", "compare trains each norm of --norms; choose them there"}});
   auto seeds = std::make_shared<int>(1);
   auto out = std::make_shared<std::string>();
-  auto norms = std::make_shared<std::vector<std::string>>(norm_names());
-  cmd->add_option("--norms", *norms, "which norms to compare, comma-separated (default: all)")
+  auto norms = std::make_shared<std::vector<std::string>>(seed_study_norm_names());
+  cmd->add_option("--norms", *norms, "which norms to compare, comma-separated (default: " + [] {
+    std::string names;
+    for (const auto& n : seed_study_norm_names()) names += (names.empty() ? "" : ",") + n;
+    return names;
+  }() + ")")
       ->check(CLI::IsMember(norm_names()))
       ->delimiter(',')
       ->group(kNetworkGroup);

@@ -22,12 +22,13 @@ void add_eval_command(CLI::App& app) {
   auto json_out = std::make_shared<std::string>();
   cmd->add_option("--weights", *weights,
                   "a run directory, or a directory of .npy files with manifest.json; from a run, "
-                  "--net, --norm and --tta default to the run's")
+                  "--net, --norm, --groups and --tta default to the run's")
       ->required();
   cmd->add_option("--net", config->net, "network: " + network_names_text())
       ->check(CLI::IsMember(network_names()));
   cmd->add_option("--norm", config->norm, "normalisation: " + norm_names_text())
       ->check(CLI::IsMember(norm_names()));
+  cmd->add_option("--groups", config->groups, "GroupNorm's groups (the seed's: 4)");
   cmd->add_option("--batch-size", config->batch, "images per forward pass");
   cmd->add_option("--threads", config->threads, "CPU threads");
   cmd->add_flag("--tta", config->test_time_flip, "average with the mirror image");
@@ -46,12 +47,13 @@ void add_eval_command(CLI::App& app) {
       const TrainConfig saved = read_run_config(run);
       if (cmd->count("--net") == 0) config->net = saved.net;
       if (cmd->count("--norm") == 0) config->norm = saved.norm;
+      if (cmd->count("--groups") == 0) config->groups = saved.groups;
       if (cmd->count("--tta") == 0) config->test_time_flip = saved.test_time_flip;
     }
     validate_naming_options(*config);
     const Cifar10 data = Cifar10::load(resolve_data_dir(config->data_dir));
     use_threads(config->threads);
-    const auto net = make_network(config->net, config->norm, config->batch);
+    const auto net = make_network(config->net, config->norm, config->batch, 0, {}, config->groups);
     import_weights(dir, weight_views(*net));
     Evaluator evaluator(*net, data.test(), config->test_time_flip);
     const Evaluation e = evaluator.evaluate();

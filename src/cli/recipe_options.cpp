@@ -23,7 +23,8 @@ namespace {
 using Field = std::variant<std::monostate, int& (*)(TrainConfig&), float& (*)(TrainConfig&),
                            bool& (*)(TrainConfig&), std::uint64_t& (*)(TrainConfig&),
                            std::string& (*)(TrainConfig&), Schedule& (*)(TrainConfig&),
-                           ConvMode& (*)(TrainConfig&), Precision& (*)(TrainConfig&)>;
+                           ConvMode& (*)(TrainConfig&), Precision& (*)(TrainConfig&),
+                           InitScheme& (*)(TrainConfig&)>;
 
 struct Row {
   const char* group;  // the heading --help lists it under
@@ -47,6 +48,11 @@ const std::vector<Row>& rows() {
        "images per BatchNorm statistics group, dividing the batch (0: the whole batch); "
        "recorded but without effect for group and layer",
        NORMLAB_FIELD(norm_batch)},
+      {kNetworkGroup, "--groups", "groups",
+       "GroupNorm's groups, dividing every normalised layer's channels (the seed's: 4); "
+       "recorded but without effect for the other norms",
+       NORMLAB_FIELD(groups)},
+      {kNetworkGroup, "--init", "init", "initialisation of the convolutions' weights", NORMLAB_FIELD(init)},
       {kNetworkGroup, "--conv", "conv", "3x3 convolutions", NORMLAB_FIELD(conv)},
       {kNetworkGroup, "--precision", "precision", "convolutions' precision", NORMLAB_FIELD(precision)},
       {kOptimiserGroup, "--epochs", "epochs", "epochs to train", NORMLAB_FIELD(epochs)},

@@ -85,10 +85,13 @@ TrainConfig parse_point(const std::vector<std::string>& args, const std::string&
   }
 }
 
-// net, norm, batch, norm batch (for BatchNorm), lr and seed always; then every other grid axis,
-// so two points differ in name exactly when they differ in settings.
+// net, norm, GroupNorm's groups (unless the seed's 4), batch, norm batch (for BatchNorm), lr
+// and seed always; then every other grid axis, so two points differ in name exactly when they
+// differ in settings.
 std::string point_name(const TrainConfig& c, const std::map<std::string, std::string>& other_axes) {
-  std::string name = fmt::format("{}-{}-b{}", c.net, c.norm, c.batch);
+  std::string name = fmt::format("{}-{}", c.net, c.norm);
+  if (norm_takes_groups(c.norm) && c.groups != kSeedGroups) name += fmt::format("{}", c.groups);
+  name += fmt::format("-b{}", c.batch);
   if (norm_uses_batch_statistics(c.norm)) name += fmt::format("-nb{}", c.statistics_batch());
   name += fmt::format("-lr{}-s{}", c.learning_rate, c.seed);
   for (const auto& [key, value] : other_axes) name += "-" + key + value;
@@ -198,9 +201,10 @@ SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
     // GroupNorm and LayerNorm are per image: every norm batch is the same computation.
     const int reported_norm_batch = config.statistics_batch();
     if (!norm_uses_batch_statistics(config.norm)) config.norm_batch = 0;
+    if (!norm_takes_groups(config.norm)) config.groups = kSeedGroups;  // the same computation
     std::map<std::string, std::string> other_axes;
     for (const auto& axis : grid)
-      if (!std::set<std::string>{"net", "norm", "batch-size", "norm-batch", "lr", "seed"}.count(axis.first))
+      if (!std::set<std::string>{"net", "norm", "groups", "batch-size", "norm-batch", "lr", "seed"}.count(axis.first))
         other_axes[axis.first] = settings[axis.first];
     const std::string name = point_name(config, other_axes);
     config.out_dir = (plan.dir / name).string();

@@ -29,7 +29,7 @@ BatchNormOp::BatchNormOp(Builder& b, const Tensor& in, Config config)
                                 " images of " + std::to_string(in.shape.h) + "x" +
                                 std::to_string(in.shape.w) +
                                 " gives one value per channel; the unbiased variance needs two");
-  const std::string name = b.next_name("bn");
+  const std::string name = name_ = b.next_name("bn");
   const dnnl::memory::desc channel_md({channels_}, dt::f32, tag::a);
   scale_ = b.add_parameter(name + ".weight", {channels_}, channel_md, /*decay=*/false, Init::ones);
   shift_ = b.add_parameter(name + ".bias", {channels_}, channel_md, /*decay=*/false, Init::zeros);
@@ -247,6 +247,15 @@ void BatchNormOp::backward_kernel() const {
                                          k1 + C, k1 + 2 * C, after_state(i));
     }
   });
+}
+
+NormStatistics BatchNormOp::statistics() const {
+  const int C = channels_;
+  return channel_statistics(name_, x_, batch_, pixels_, C, fusion_.before == Before::relu, gamma_, beta_,
+                            [&](long image, int c) {
+                              const long i = long(group_of(image)) * C + c;
+                              return std::pair{mean_[i], rstd_[i]};
+                            });
 }
 
 }  // namespace normlab

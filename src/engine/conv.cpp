@@ -119,9 +119,14 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config)
 
   const std::string name = b.next_name(config.kernel == 1 ? "conv1x1_" : "conv");
   weights_ = b.add_parameter(name + ".weight", {weight_dims.begin(), weight_dims.end()}, plain_md_,
-                             /*decay=*/true, Init::fan_in_uniform);
+                             /*decay=*/true, Init::by_fan_in);
   out_channels_ = config.out_channels;
   fan_in_ = long(in.shape.c) * config.kernel * config.kernel;
+  if (in.has_grad()) {
+    probes_ = &b.gradient_probes();
+    probe_ = probes_->add(name);
+    input_gradient_count_ = long(b.batch()) * in.shape.size();
+  }
   if (config.standardize) {
     standardized_ = b.arena().reserve(Region::weight_copies, plain_md_.get_size());
     inverse_std_ = b.arena().reserve(Region::weight_copies, std::size_t(out_channels_) * sizeof(float));
@@ -162,6 +167,7 @@ void ConvOp::bind(const Arena& arena) {
     in_ptr_ = arena.as<float>(in_.value);
     out_ptr_ = arena.as<float>(out_.value);
   }
+  if (in_.has_grad()) input_gradient_ = arena.as<float>(in_.grad);
   if (own_backward_data_) {
     packed_backward_data_ptr_ = arena.as<float>(packed_backward_data_);
     out_grad_ptr_ = arena.as<float>(out_.grad);
@@ -264,6 +270,14 @@ void ConvOp::backward(const dnnl::stream& s) const {
     conv3x3::pack_backward_data_weights(problem_, primitive_weights(), packed_backward_data_ptr_);
     conv3x3::backward_data(problem_, out_grad_ptr_, packed_backward_data_ptr_, in_grad_ptr_);
   }
+  if (probe_ >= 0 && probes_->sampling) record_input_gradient_norm();
+}
+
+// Serial, in element order: the same bits for any thread count.
+void ConvOp::record_input_gradient_norm() const {
+  double squares = 0;
+  for (long i = 0; i < input_gradient_count_; ++i) squares += double(input_gradient_[i]) * input_gradient_[i];
+  probes_->norms[std::size_t(probe_)] = std::sqrt(squares);
 }
 
 // Element by element, ((g0 + g1) + g2) + ...: the same order whatever ran the chunks. A few

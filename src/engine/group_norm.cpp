@@ -1,6 +1,7 @@
 #include "normlab/engine/ops/group_norm.hpp"
 
 #include "normlab/engine/ops/channel_passes.hpp"
+#include "normlab/net/layers.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -9,15 +10,25 @@
 
 namespace normlab {
 
+namespace {
+int resolved_groups(const Builder& b, int groups, int channels) {
+  if (groups == GroupNormOp::kOneChannelPerGroup) return channels;
+  if (groups == kGroupsOfTheRun) return b.groups();
+  return groups;
+}
+}  // namespace
+
 GroupNormOp::GroupNormOp(Builder& b, const Tensor& in, Config config)
-    : in_(in), fusion_(config.fusion), batch_(b.batch()), groups_(config.groups), channels_(in.shape.c),
+    : in_(in), fusion_(config.fusion), batch_(b.batch()),
+      groups_(resolved_groups(b, config.groups, in.shape.c)), channels_(in.shape.c),
       pixels_(long(in.shape.h) * in.shape.w) {
+  const std::string name = name_ = b.next_name(config.name);
+  // TrainConfig::validate refuses a --groups that does not divide a layer; this catches the rest.
   if (groups_ < 1 || channels_ % groups_ != 0 || channels_ > kMaxChannels)
-    throw std::logic_error("group norm: " + std::to_string(channels_) +
-                           " channels do not split into " + std::to_string(groups_) + " groups");
+    throw std::invalid_argument("group norm " + name + ": " + std::to_string(channels_) +
+                                " channels do not split into " + std::to_string(groups_) + " groups");
   out_ = b.make_activation(in.shape, in.has_grad());
   if (fusion_.after == After::relu) out_.read_again = true;  // the ReLU's backward reads it
-  const std::string name = b.next_name(config.name);
   const dnnl::memory::desc channel_md({channels_}, dnnl::memory::data_type::f32,
                                       dnnl::memory::format_tag::a);
   scale_ = b.add_parameter(name + ".weight", {channels_}, channel_md, /*decay=*/false, Init::ones);
@@ -179,6 +190,15 @@ void GroupNormOp::backward_kernel() const {
     gamma_grad_[c] = dgamma;
     beta_grad_[c] = dbeta;
   }
+}
+
+NormStatistics GroupNormOp::statistics() const {
+  const int per_group = channels_ / groups_;
+  return channel_statistics(name_, x_, batch_, pixels_, channels_, fusion_.before == Before::relu, gamma_,
+                            beta_, [&](long sample, int c) {
+                              const long i = sample * groups_ + c / per_group;
+                              return std::pair{mean_[i], rstd_[i]};
+                            });
 }
 
 }  // namespace normlab

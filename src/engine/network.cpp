@@ -11,11 +11,11 @@ namespace normlab {
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-NetworkBase::NetworkBase(int batch, int norm_batch, ConvOptions conv, Shape input)
+NetworkBase::NetworkBase(int batch, int norm_batch, int groups, ConvOptions conv, Shape input)
     : engine_(dnnl::engine::kind::cpu, 0),
       stream_(engine_),
       chunks_(engine_, ChunkPlan::for_batch(batch)),
-      builder_(engine_, batch, norm_batch, conv, arena_, chunks_),
+      builder_(engine_, batch, norm_batch, groups, conv, arena_, chunks_, probes_),
       batch_(batch) {
   if (batch <= 0) throw std::invalid_argument("network: batch size must be positive");
   if (norm_batch < 0 || norm_batch > batch || (norm_batch > 0 && batch % norm_batch != 0))
@@ -82,7 +82,7 @@ void NetworkBase::write(const ParameterInfo& p, std::span<const float> torch_lay
   stream_.wait();
 }
 
-void NetworkBase::initialise(std::uint64_t seed) {
+void NetworkBase::initialise(std::uint64_t seed, InitScheme scheme) {
   const RandomKey init_key(seed, Purpose::init);
   auto fill = [&](const ParameterInfo& p, std::uint64_t index) {
     long size = 1, fan_in = 1;
@@ -93,9 +93,19 @@ void NetworkBase::initialise(std::uint64_t seed) {
     std::vector<float> values(std::size_t(size), 0.f);
     const RandomKey key = init_key.then(index);
     const float bound = 1.f / std::sqrt(float(fan_in));
+    const float he_std = std::sqrt(2.f / float(fan_in));
+    constexpr float kTwoPi = 6.283185307179586f;
     for (long i = 0; i < size; ++i) {
       switch (p.init) {
-        case Init::fan_in_uniform: values[i] = (2.f * key.uniform(i) - 1.f) * bound; break;
+        case Init::by_fan_in:
+          if (scheme == InitScheme::he) {
+            // Box-Muller from two uniforms of the weight's own counters; 1 - u keeps log finite.
+            const float u1 = 1.f - key.uniform(2 * std::uint64_t(i)), u2 = key.uniform(2 * std::uint64_t(i) + 1);
+            values[i] = he_std * std::sqrt(-2.f * std::log(u1)) * std::cos(kTwoPi * u2);
+          } else {
+            values[i] = (2.f * key.uniform(i) - 1.f) * bound;
+          }
+          break;
         case Init::ones: values[i] = 1.f; break;
         case Init::zeros: values[i] = 0.f; break;
       }

@@ -1,5 +1,7 @@
 #include "normlab/train/models.hpp"
 
+#include <fmt/format.h>
+
 #include "normlab/base/error.hpp"
 
 namespace normlab {
@@ -36,6 +38,16 @@ const std::vector<std::string>& norm_names() {
   static const std::vector<std::string> names = names_of(kNorms);
   return names;
 }
+const std::vector<std::string>& seed_study_norm_names() {
+  static const std::vector<std::string> names = std::apply(
+      [](const auto&... row) {
+        std::vector<std::string> in_study;
+        ((row.in_seed_study ? void(in_study.emplace_back(row.name)) : void()), ...);
+        return in_study;
+      },
+      kNorms);
+  return names;
+}
 std::string network_names_text() { return as_choice_text(network_names()); }
 std::string norm_names_text() { return as_choice_text(norm_names()); }
 
@@ -60,13 +72,20 @@ bool norm_uses_batch_statistics(const std::string& norm) {
   return uses;
 }
 
+bool norm_takes_groups(const std::string& norm) {
+  bool takes = false;
+  std::apply([&](const auto&... row) { ((row.name == norm ? void(takes = row.takes_groups) : void()), ...); },
+             kNorms);
+  return takes;
+}
+
 std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
-                                          int batch, int norm_batch, ConvOptions conv) {
+                                          int batch, int norm_batch, ConvOptions conv, int groups) {
   require_known(net, norm);
   std::unique_ptr<NetworkBase> built;
   for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {
     if (net_name == net && norm_name == norm)
-      built = std::make_unique<Network<Net>>(batch, norm_batch, conv);
+      built = std::make_unique<Network<Net>>(batch, norm_batch, conv, groups);
   });
   return built;
 }
@@ -80,6 +99,22 @@ NetworkDescription describe_network(const std::string& net, const std::string& n
                      Net::Inner::backward_flops(Net::input)};
   });
   return description;
+}
+
+std::string groups_problem(const std::string& net, int groups) {
+  std::string problem;
+  for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {
+    if (net_name != net || norm_name != "group") return;
+    int ordinal = 0;
+    auto check = [&](std::string_view kind, Shape in) {
+      if (kind != "GroupNorm") return;
+      ++ordinal;
+      if (problem.empty() && in.c % groups != 0)
+        problem = fmt::format("gn{} has {} channels", ordinal, in.c);
+    };
+    EachLayer<typename Net::Layers>::visit(Net::input, check);
+  });
+  return problem;
 }
 
 }  // namespace normlab

@@ -18,6 +18,7 @@
 #include "normlab/report/confusion.hpp"
 #include "normlab/report/curves.hpp"
 #include "normlab/report/gallery.hpp"
+#include "normlab/report/diagnostics_files.hpp"
 #include "normlab/report/metrics_files.hpp"
 #include "normlab/report/sweep_report.hpp"
 #include "normlab/train/run_lock.hpp"
@@ -33,6 +34,8 @@ using nlohmann::json;
 // Epoch metrics in checkpoints, with the same keys as metrics.json.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EpochMetrics, epoch, learning_rate, train_loss, train_accuracy,
                                    test_loss, test_accuracy, seconds)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DiagnosticsRow, epoch, step, layer, quantity, value)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SinceLastSample, loss_sum, correct, seen)
 
 namespace {
 
@@ -230,6 +233,8 @@ void save_training_checkpoint(const fs::path& file, const TrainConfig& config,
                 {{"epoch", state.epoch}, {"step", state.step}, {"loss_sum", state.loss_sum},
                  {"correct", state.correct}, {"seen", state.seen}, {"seconds", state.seconds}}},
                {"history", state.history},
+               {"since_sample", state.since_sample},
+               {"diagnostics", state.diagnostics},
                {"tensors", tensor_table(net)},
                {"weights_hash", weights_hash(net)}};
   const CheckpointBlob blobs[] = {{"parameters", bytes_of(net.parameters())},
@@ -259,6 +264,9 @@ TrainingState load_training_checkpoint(const fs::path& file, const TrainConfig& 
     s.at("seen").get_to(state.seen);
     s.at("seconds").get_to(state.seconds);
     meta.at("history").get_to(state.history);
+    // Checkpoints written before the diagnostics existed have none to continue.
+    if (meta.contains("since_sample")) meta.at("since_sample").get_to(state.since_sample);
+    if (meta.contains("diagnostics")) meta.at("diagnostics").get_to(state.diagnostics);
   } catch (const json::exception& e) {
     throw Error(where + "checkpoint metadata is incomplete: " + e.what());
   }
@@ -297,6 +305,10 @@ void write_epoch_outputs(const fs::path& dir, const TrainConfig& config, const T
   write_metrics_json(dir / "metrics.json", state.history);
   plot_training_curves(dir / "curves.png", state.history,
                        network_display_name(config.net) + " / " + norm_display_name(config.norm));
+  if (state.diagnostics.empty()) return;
+  write_diagnostics_csv(dir / "diagnostics.csv", state.diagnostics);
+  plot_diagnostics(dir / "diagnostics.png", state.diagnostics,
+                   "Diagnostics, " + network_display_name(config.net) + " / " + norm_display_name(config.norm));
 }
 
 namespace {

@@ -24,6 +24,12 @@ void TrainConfig::validate() const {
   const auto& norms = norm_names();
   require(std::find(norms.begin(), norms.end(), norm) != norms.end(), "norm",
           "must be one of " + norm_names_text() + ", not '" + norm + "'");
+  require(groups >= 1 && groups <= 1024, "groups", "must be between 1 and 1024");
+  if (norm_takes_groups(norm)) {
+    const std::string problem = groups_problem(net, groups);
+    require(problem.empty(), "groups",
+            fmt::format("{} does not divide every GroupNorm layer's channels: {}", groups, problem));
+  }
   require(epochs >= 1 && epochs <= 1000, "epochs", "must be between 1 and 1000");
   require(threads >= 1 && threads <= 256, "threads", "must be between 1 and 256");
   require(batch >= 1 && batch <= 4096, "batch", "must be between 1 and 4096");
@@ -88,6 +94,8 @@ bool schedule_depends_on_length(Schedule s) { return s != Schedule::constant; }
 TrainConfig train_config_from_saved(nlohmann::json saved) {
   if (saved.is_object() && !saved.contains("conv")) saved["conv"] = "direct";
   if (saved.is_object() && !saved.contains("precision")) saved["precision"] = "f32";
+  if (saved.is_object() && !saved.contains("groups")) saved["groups"] = kSeedGroups;
+  if (saved.is_object() && !saved.contains("init")) saved["init"] = name_of(InitScheme::pytorch_default);
   return saved.get<TrainConfig>();
 }
 
@@ -104,10 +112,10 @@ void shorten_floats(nlohmann::json& j) {
 }  // namespace
 
 // Every key required on reading: a config.json that lacks one is refused, never defaulted.
-#define NORMLAB_TRAIN_CONFIG_KEYS                                                             \
-  net, norm, epochs, seed, threads, batch, norm_batch, conv, precision, learning_rate, momentum, \
-      nesterov, weight_decay, decay_norms, schedule, label_smoothing, augment, test_time_flip,  \
-      limit, holdout, data_dir, out_dir
+#define NORMLAB_TRAIN_CONFIG_KEYS                                                              \
+  net, norm, epochs, seed, threads, batch, norm_batch, groups, init, conv, precision,          \
+      learning_rate, momentum, nesterov, weight_decay, decay_norms, schedule, label_smoothing, \
+      augment, test_time_flip, limit, holdout, data_dir, out_dir
 
 // The names nlohmann_json_j and nlohmann_json_t are the ones NLOHMANN_JSON_TO/FROM expect.
 void to_json(nlohmann::json& nlohmann_json_j, const TrainConfig& nlohmann_json_t) {

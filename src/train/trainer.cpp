@@ -41,11 +41,12 @@ Trainer::Trainer(const TrainConfig& config, const Cifar10& data) : config_(confi
                      " images) is smaller than one batch of " + std::to_string(config_.batch));
 
   net_ = make_network(config_.net, config_.norm, config_.batch, config_.norm_batch,
-                      {config_.conv, config_.precision});
-  net_->initialise(config_.seed);
+                      {config_.conv, config_.precision}, config_.groups);
+  net_->initialise(config_.seed, config_.init);
   order_.resize(std::size_t(train_.count));
   labels_.resize(std::size_t(config_.batch));
   evaluator_ = std::make_unique<Evaluator>(*net_, eval_, config_.test_time_flip);
+  diagnostics_ = std::make_unique<Diagnostics>(*net_, steps_);
 }
 
 Outcome Trainer::train_epoch(TrainingState& state) {
@@ -74,13 +75,20 @@ Outcome Trainer::train_epoch(TrainingState& state) {
       divergence_ = {epoch + 1, state.step + 1, std::string("the training loss is ") + (std::isnan(r.loss_sum) ? "nan" : "infinite")};
       return Outcome::diverged;
     }
+    const bool sample = diagnostics_->due(state.step);
+    if (sample) diagnostics_->begin(net);
     net.backward();
+    if (sample) diagnostics_->read_before_update(net);
     lr = learning_rate_at(config_.schedule, config_.learning_rate, global_step, total_steps);
     sgd_step(net, sgd, lr);
 
     state.loss_sum += r.loss_sum;
     state.correct += r.correct;
     state.seen += batch;
+    state.since_sample.loss_sum += r.loss_sum;
+    state.since_sample.correct += r.correct;
+    state.since_sample.seen += batch;
+    if (sample) diagnostics_->finish(net, epoch, state.step, state.since_sample, state.diagnostics);
     const double elapsed = now() - started;
     progress.step(state.step + 1, state.loss_sum / state.seen, 100.0 * state.correct / state.seen,
                   state.seen / elapsed);

@@ -10,6 +10,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "normlab/engine/arena.hpp"
+#include "normlab/engine/probes.hpp"
 #include "normlab/engine/call.hpp"
 #include "normlab/engine/chunks.hpp"
 #include "normlab/engine/conv_options.hpp"
@@ -20,7 +21,7 @@ namespace normlab {
 
 // How a tensor starts: PyTorch's defaults, so runs compare with the seed's.
 enum class Init {
-  fan_in_uniform,  // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default for convolutions
+  by_fan_in,  // a convolution's weights: drawn by the InitScheme from the fan-in (init_scheme.hpp)
   ones,
   zeros,
 };
@@ -38,20 +39,24 @@ struct ParameterInfo {
 class Builder {
  public:
   // norm_batch: images per BatchNorm statistics group (0: the whole batch); it divides batch.
-  Builder(const dnnl::engine& engine, int batch, int norm_batch, ConvOptions conv, Arena& arena,
-          const ChunkRunner& chunks)
-      : engine_(engine), batch_(batch), norm_batch_(norm_batch), conv_(conv), arena_(arena),
-        chunks_(chunks) {}
+  // groups: the group count of GroupNorm layers declared with kGroupsOfTheRun.
+  Builder(const dnnl::engine& engine, int batch, int norm_batch, int groups, ConvOptions conv,
+          Arena& arena, const ChunkRunner& chunks, GradientProbes& probes)
+      : engine_(engine), batch_(batch), norm_batch_(norm_batch), groups_(groups), conv_(conv),
+        arena_(arena), chunks_(chunks), probes_(probes) {}
 
   const dnnl::engine& engine() const { return engine_; }
   int batch() const { return batch_; }
   // The images BatchNorm computes one set of statistics over ("ghost" batch norm when fewer
   // than the batch); per-image norms ignore it.
   int norm_batch() const { return norm_batch_ > 0 ? norm_batch_ : batch_; }
+  int groups() const { return groups_; }
   Arena& arena() { return arena_; }
   // How the batch splits into chunks, and the lanes that run them (chunks.hpp).
   const ChunkRunner& chunks() const { return chunks_; }
   const ConvOptions& conv_options() const { return conv_; }
+  // Where convolutions record their input gradient's norm at sampled steps (probes.hpp).
+  GradientProbes& gradient_probes() { return probes_; }
 
   // The layout between layers: channels last, which oneDNN's convolutions run fast on and
   // which keeps per-channel loops simple.
@@ -97,9 +102,11 @@ class Builder {
   dnnl::engine engine_;
   int batch_;
   int norm_batch_;
+  int groups_;
   ConvOptions conv_;
   Arena& arena_;
   const ChunkRunner& chunks_;
+  GradientProbes& probes_;
   std::map<std::string, int> name_counts_;
   int layer_ = 0, nesting_ = 0;
   std::vector<ParameterInfo> parameters_;

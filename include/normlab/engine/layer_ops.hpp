@@ -41,9 +41,15 @@ struct LayerOp<BatchNorm> {
 };
 
 template <int Groups>
-struct LayerOp<GroupNorm<Groups>> {
+struct LayerOp<GroupNorm<Groups>> {  // Groups may be kGroupsOfTheRun: the builder's
   using Op = GroupNormOp;
   static constexpr Op::Config config() { return {Groups, "gn"}; }
+};
+
+template <>
+struct LayerOp<InstanceNorm> {  // GroupNorm with one channel per group
+  using Op = GroupNormOp;
+  static constexpr Op::Config config() { return {GroupNormOp::kOneChannelPerGroup, "in"}; }
 };
 
 template <>

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "normlab/engine/builder.hpp"
+#include "normlab/engine/init_scheme.hpp"
 #include "normlab/engine/op_list.hpp"
 
 namespace normlab {
@@ -43,14 +44,20 @@ class NetworkBase {
   const std::vector<ParameterInfo>& buffer_table() const { return buffers_; }
   long parameter_count() const;
 
-  // PyTorch's initialisation, drawn from the counter-based generator keyed by the seed.
-  void initialise(std::uint64_t seed);
+  // The convolutions' weights drawn by the scheme (PyTorch's default or He's) from the
+  // counter-based generator keyed by the seed; norm scales 1, shifts 0.
+  void initialise(std::uint64_t seed, InitScheme scheme = InitScheme::pytorch_default);
+  // Diagnostics (probes.hpp): each norm's statistics at the last training forward, and, when
+  // set to sample, the gradient norms the next backward records.
+  virtual std::vector<NormStatistics> norm_statistics() const = 0;
+  GradientProbes& gradient_probes() { return probes_; }
+  const GradientProbes& gradient_probes() const { return probes_; }
   // A tensor in PyTorch's layout (OIHW for conv weights), and back into the arena's layout.
   std::vector<float> read(const ParameterInfo& p) const;
   void write(const ParameterInfo& p, std::span<const float> torch_layout);
 
  protected:
-  NetworkBase(int batch, int norm_batch, ConvOptions conv, Shape input);
+  NetworkBase(int batch, int norm_batch, int groups, ConvOptions conv, Shape input);
   void finish(const Tensor& logits);  // allocate the arena; the caller binds its ops after
   // The batch arrives planar (NCHW); the first convolution is fast only on channels-last.
   void convert_input() const { input_to_channels_last_(stream_); }
@@ -59,6 +66,7 @@ class NetworkBase {
   dnnl::stream stream_;
   Arena arena_;
   ChunkRunner chunks_;
+  GradientProbes probes_;
   Builder builder_;
   Tensor planar_input_, input_, logits_;
   Call input_to_channels_last_;
@@ -77,8 +85,9 @@ class Network : public NetworkBase {
   // norm_batch: BatchNorm's statistics over each group of that many consecutive images
   // ("ghost" batch norm); 0, the default, means the whole batch. It must divide the batch.
   // conv: the convolutions' algorithm and precision (conv_options.hpp).
-  explicit Network(int batch, int norm_batch = 0, ConvOptions conv = {})
-      : NetworkBase(batch, norm_batch, conv, Net::input), ops_(builder_, input_) {
+  // groups: for GroupNorm declared with kGroupsOfTheRun (the seed's 4 unless given).
+  explicit Network(int batch, int norm_batch = 0, ConvOptions conv = {}, int groups = kSeedGroups)
+      : NetworkBase(batch, norm_batch, groups, conv, Net::input), ops_(builder_, input_) {
     finish(ops_.output());
     ops_.bind(arena_);
   }
@@ -92,6 +101,14 @@ class Network : public NetworkBase {
   // The top-level ops, in order (one per layer when layered: the per-layer benchmarks).
   template <class F>
   void for_each_op(F&& f) { ops_.for_each(f); }
+
+  std::vector<NormStatistics> norm_statistics() const override {
+    std::vector<NormStatistics> all;
+    ops_.for_each_deep([&](const auto& op) {
+      if constexpr (requires { op.statistics(); }) all.push_back(op.statistics());
+    });
+    return all;
+  }
 
  private:
   OpList<typename Net::Layers, E> ops_;

@@ -94,6 +94,8 @@ class OpList<TypeList<>, E> {
   void backward(const dnnl::stream&) const {}
   template <class F>
   void for_each(F&&) {}
+  template <class F>
+  void for_each_deep(F&&) const {}
 
  private:
   Tensor out_;
@@ -133,6 +135,13 @@ class OpList {
     f(head_);
     tail_.for_each(f);
   }
+  // Every op in order, the ops of residual bodies included (the diagnostics read the norms).
+  template <class F>
+  void for_each_deep(F&& f) const {
+    f(head_);
+    if constexpr (requires { head_.body(); }) head_.body().for_each_deep(f);
+    tail_.for_each_deep(f);
+  }
 
  private:
   typename First::Op head_;
@@ -153,6 +162,7 @@ class ResidualOp {
     count_ = long(b.batch()) * in.shape.size();
   }
   const Tensor& output() const { return out_; }
+  const OpList<Body, E>& body() const { return body_; }
   void bind(const Arena& arena) {
     body_.bind(arena);
     x_ = arena.as<float>(in_.value);

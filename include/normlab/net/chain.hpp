@@ -43,6 +43,11 @@ template <class... Ls>
 struct Flatten<Seq<Ls...>> {
   using type = typename Concat<typename Flatten<Ls>::type...>::type;
 };
+// The no-norm control leaves no layer behind.
+template <>
+struct Flatten<NoNorm> {
+  using type = TypeList<>;
+};
 }  // namespace detail
 
 template <class... Ls>
@@ -119,6 +124,24 @@ struct Residual {
   static constexpr double flops(Shape in) { return Inner::flops(in) + double(in.size()); }
   static constexpr double backward_flops(Shape in) {
     return Inner::backward_flops(in) + double(in.size());
+  }
+};
+
+// Calls f(kind, input shape) for every layer in order, the layers of residual bodies
+// included (after the residual's own row): what a check over every layer of a kind needs.
+template <class List>
+struct EachLayer;
+
+template <class... Ls>
+struct EachLayer<TypeList<Ls...>> {
+  template <class F>
+  static constexpr void visit(Shape in, F& f) {
+    ((visit_one<Ls>(in, f), in = Ls::output(in)), ...);
+  }
+  template <class L, class F>
+  static constexpr void visit_one(Shape in, F& f) {
+    f(L::kind, in);
+    if constexpr (requires { typename L::Layers; }) EachLayer<typename L::Layers>::visit(in, f);
   }
 };
 

@@ -63,11 +63,18 @@ struct BatchNorm : PerChannelAffine {
   static constexpr std::string_view kind = "BatchNorm";
 };
 
+// GroupNorm's group count: a fixed G, or kGroupsOfTheRun, the run's --groups (the seed's 4
+// unless given), checked against every normalised layer when the network is built.
+inline constexpr int kGroupsOfTheRun = 0;
+inline constexpr int kSeedGroups = 4;
+
 template <int Groups>
 struct GroupNorm : PerChannelAffine {
   static constexpr std::string_view kind = "GroupNorm";
+  static constexpr int groups = Groups;
   static constexpr Shape output(Shape in) {
-    if (in.c % Groups != 0) throw "GroupNorm: channels must divide into the groups";
+    if (Groups != kGroupsOfTheRun && in.c % Groups != 0)
+      throw "GroupNorm: channels must divide into the groups";
     return in;
   }
 };
@@ -76,6 +83,16 @@ struct GroupNorm : PerChannelAffine {
 struct LayerNorm : PerChannelAffine {
   static constexpr std::string_view kind = "LayerNorm";
 };
+
+// InstanceNorm: GroupNorm with one channel per group (each channel of each image normalised
+// over its pixels), with a per-channel scale and shift like the others.
+struct InstanceNorm : PerChannelAffine {
+  static constexpr std::string_view kind = "InstanceNorm";
+};
+
+// No normalisation: the control. A chain drops it where a norm would stand (chain.hpp), so
+// the network is the same with each norm layer removed, and its parameters fewer.
+struct NoNorm {};
 
 struct MaxPool2 {
   static constexpr std::string_view kind = "MaxPool2x2";

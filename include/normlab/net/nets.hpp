@@ -1,7 +1,8 @@
 // The networks, declared once, top to bottom like the assignment's line
 //   C1 C2 c3 P1 C4 C5 c6 P2 C7 C8 C9 GAP C10
 // (C = 3x3 conv, c = 1x1 conv, P = 2x2 max pool, GAP = global average pool), each with its
-// parameter budget asserted right here. Norm is BatchNorm, GroupNorm<G> or LayerNorm.
+// parameter budget asserted right here. Norm is BatchNorm, GroupNorm<G>, LayerNorm,
+// InstanceNorm, or NoNorm (the control: each norm layer removed).
 #pragma once
 
 #include "normlab/net/chain.hpp"
@@ -32,13 +33,17 @@ using SeedNet = Chain<Input<3, 32, 32>,
     SeedBlock<32, Norm>, SeedBlock<32, Norm>, SeedBlock<32, Norm>,          // C7 C8 C9
     GlobalAvgPool, Conv1x1<10>>;                                            // GAP C10
 
-// The seed's GroupNorm uses 4 groups; its LayerNorm is GroupNorm with one group.
-using SeedGroupNorm = GroupNorm<4>;
+// The seed's GroupNorm uses 4 groups (kSeedGroups, the default of the run's --groups); its
+// LayerNorm is GroupNorm with one group.
+using SeedGroupNorm = GroupNorm<kGroupsOfTheRun>;
 
 static_assert(ParameterBudget<SeedNet<BatchNorm>::parameters, kParameterBudget>::ok);
 static_assert(SeedNet<BatchNorm>::parameters == 35'504, "SeedNet must match the seed's 35,504");
 static_assert(SeedNet<SeedGroupNorm>::parameters == 35'504);
 static_assert(SeedNet<LayerNorm>::parameters == 35'504);
+static_assert(SeedNet<InstanceNorm>::parameters == 35'504);
+// Without norms: eight blocks' scales and shifts fewer, 2 x (4 x 16 + 4 x 32) = 384.
+static_assert(SeedNet<NoNorm>::parameters == 35'504 - 384);
 
 // ---- S8Net: the assignment's shape with residual adds, tuned for accuracy. ----------------
 // conv -> norm -> ReLU, widths in multiples of 16 (oneDNN's blocked kernels).
@@ -59,5 +64,8 @@ using S8Net = Chain<Input<3, 32, 32>,
 static_assert(ParameterBudget<S8Net<BatchNorm>::parameters, kParameterBudget>::ok);
 static_assert(ParameterBudget<S8Net<SeedGroupNorm>::parameters, kParameterBudget>::ok);
 static_assert(ParameterBudget<S8Net<LayerNorm>::parameters, kParameterBudget>::ok);
+static_assert(S8Net<InstanceNorm>::parameters == S8Net<BatchNorm>::parameters);
+// Without norms: nine blocks' scales and shifts fewer, 2 x (2 x 16 + 7 x 32) = 512.
+static_assert(S8Net<NoNorm>::parameters == S8Net<BatchNorm>::parameters - 512);
 
 }  // namespace normlab

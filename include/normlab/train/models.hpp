@@ -21,13 +21,17 @@ struct NormRow {
   std::string_view name;     // on the command line and in config.json
   std::string_view display;  // in tables and figures
   bool batch_statistics;     // normalises with statistics over images, so --norm-batch matters
+  bool takes_groups;         // its group count is the run's --groups
+  bool in_seed_study;        // one of the seed's three, which `compare` runs unless told
 };
 
 // The norms, in the order the CLI lists and `compare` runs them.
 inline constexpr auto kNorms = std::tuple{
-    NormRow<BatchNorm>{"batch", "BatchNorm", true},
-    NormRow<SeedGroupNorm>{"group", "GroupNorm", false},  // 4 groups, as the seed's
-    NormRow<LayerNorm>{"layer", "LayerNorm", false},      // GroupNorm with one group
+    NormRow<BatchNorm>{"batch", "BatchNorm", true, false, true},
+    NormRow<SeedGroupNorm>{"group", "GroupNorm", false, true, true},  // --groups, the seed's 4
+    NormRow<LayerNorm>{"layer", "LayerNorm", false, false, true},     // GroupNorm with one group
+    NormRow<InstanceNorm>{"instance", "InstanceNorm", false, false, false},  // one channel per group
+    NormRow<NoNorm>{"none", "no norm", false, false, false},          // the control: norms removed
 };
 
 template <template <class Norm> class Net>
@@ -72,17 +76,20 @@ void for_each_network(F&& f) {
 
 const std::vector<std::string>& network_names();
 const std::vector<std::string>& norm_names();
+const std::vector<std::string>& seed_study_norm_names();  // batch, group, layer
 std::string network_names_text();  // "seed, s8 or s8-plain"
 std::string norm_names_text();     // "batch, group or layer"
 std::string norm_display_name(const std::string& norm);     // "batch" -> "BatchNorm"
 std::string network_display_name(const std::string& net);  // "seed" -> "SeedNet"
 bool norm_uses_batch_statistics(const std::string& norm);  // true for "batch"
+bool norm_takes_groups(const std::string& norm);           // true for "group"
 
 // Builds the named network for a batch size; `norm_batch` images share BatchNorm statistics
-// (0: the whole batch); `conv` picks the convolutions' algorithm and precision. Throws Error
-// for a name not in the tables.
+// (0: the whole batch); `conv` picks the convolutions' algorithm and precision; `groups` is
+// GroupNorm's group count. Throws Error for a name not in the tables.
 std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
-                                          int batch, int norm_batch = 0, ConvOptions conv = {});
+                                          int batch, int norm_batch = 0, ConvOptions conv = {},
+                                          int groups = kSeedGroups);
 
 // The compile-time description of the same network: its layers, parameters and FLOPs.
 struct NetworkDescription {
@@ -92,5 +99,9 @@ struct NetworkDescription {
   double backward_flops = 0;  // backward, per image
 };
 NetworkDescription describe_network(const std::string& net, const std::string& norm);
+
+// Why `groups` cannot split the named network's GroupNorm layers ("gn3 has 16 channels"), or
+// "" when it divides every one of them, residual bodies included.
+std::string groups_problem(const std::string& net, int groups);
 
 }  // namespace normlab

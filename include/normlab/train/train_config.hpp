@@ -12,6 +12,8 @@
 #include "normlab/data/augment.hpp"
 #include "normlab/base/choices.hpp"
 #include "normlab/engine/conv_options.hpp"
+#include "normlab/engine/init_scheme.hpp"
+#include "normlab/net/layers.hpp"
 
 namespace normlab {
 
@@ -35,6 +37,8 @@ struct TrainConfig {
   int threads = 2;
   int batch = 128;
   int norm_batch = 0;  // images per BatchNorm statistics group; 0 = the whole batch
+  int groups = kSeedGroups;  // GroupNorm's group count (recorded, without effect for other norms)
+  InitScheme init = InitScheme::pytorch_default;  // of the convolutions' weights
   ConvMode conv = ConvMode::direct;
   Precision precision = Precision::f32;  // of the convolutions
   float learning_rate = 0.01f;  // the peak for one-cycle
@@ -71,9 +75,9 @@ bool schedule_depends_on_length(Schedule s);
 
 inline std::string schedule_name(Schedule s) { return std::string(name_of(s)); }
 
-// A saved configuration (config.json, a checkpoint's). Runs saved before the convolution
-// options existed were direct and f32, so a missing "conv" reads as "direct" and a missing
-// "precision" as "f32"; every other key is required.
+// A saved configuration (config.json, a checkpoint's). Runs saved before an option existed
+// ran what is now its default, so a missing "conv" reads as "direct", "precision" as "f32",
+// "groups" as 4 and "init" as "default"; every other key is required.
 TrainConfig train_config_from_saved(nlohmann::json saved);
 
 // Every key required: a config.json that lacks one is refused, never silently defaulted.

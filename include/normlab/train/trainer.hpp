@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "normlab/data/cifar10.hpp"
+#include "normlab/train/diagnostics.hpp"
 #include "normlab/train/evaluator.hpp"
 #include "normlab/train/metrics.hpp"
 #include "normlab/engine/network.hpp"
@@ -26,6 +27,8 @@ struct TrainingState {
   long seen = 0;
   double seconds = 0;
   std::vector<EpochMetrics> history;
+  SinceLastSample since_sample;             // the diagnostics' loss and accuracy so far
+  std::vector<DiagnosticsRow> diagnostics;  // every sample so far (diagnostics.hpp)
 };
 
 // Where and how a run went non-finite (1-based epoch and step, as the progress line shows them).
@@ -64,6 +67,7 @@ class Trainer {
   std::unique_ptr<NetworkBase> net_;
   int steps_ = 0;
   std::unique_ptr<Evaluator> evaluator_;
+  std::unique_ptr<Diagnostics> diagnostics_;
   std::vector<int> order_, labels_;
   Divergence divergence_;
 };

@@ -29,6 +29,8 @@ class BatchNormOp {
   void bind(const Arena& arena);
   void forward(const dnnl::stream& s, Pass pass, const StepKey&) const;
   void backward(const dnnl::stream& s) const;
+  // Its input and output statistics at the last training forward (probes.hpp).
+  NormStatistics statistics() const;
 
  private:
   // One image's per-channel mean and squared deviations from it (into moments[0..2C)); for
@@ -48,6 +50,7 @@ class BatchNormOp {
   int group_of(long image) const { return int(image / norm_batch_); }
 
   const ChunkRunner* chunks_ = nullptr;
+  std::string name_;  // "bn3": its parameters' prefix
   Tensor in_, out_;
   NormFusion fusion_;
   DropoutMask dropout_;  // with After::dropout

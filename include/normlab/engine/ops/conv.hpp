@@ -90,6 +90,12 @@ class ConvOp {
     return standardized_ptr_ != nullptr ? standardized_ptr_ : weights_ptr_;
   }
   void standardize_weights() const;
+  // At a sampled step, the norm of the input gradient into the network's probes (probes.hpp).
+  void record_input_gradient_norm() const;
+  GradientProbes* probes_ = nullptr;
+  int probe_ = -1;  // this layer's slot, or -1 without an input gradient
+  const float* input_gradient_ = nullptr;
+  long input_gradient_count_ = 0;
   void standardize_gradient() const;
   // Sums the chunks' weight gradients in chunk order, into the gradient (plain layout) or into
   // chunk 0's buffer (which grad_to_plain_ then reorders).

@@ -1,4 +1,4 @@
-// Group normalisation (LayerNorm is the one-group case), computed directly on the channels-last
+// Group normalisation (LayerNorm is the one-group case, InstanceNorm one channel per group), computed directly on the channels-last
 // activation. oneDNN 2.6 has no group-norm primitive; running its layer normalisation over an
 // (N*G, C/G*H*W) view needs the activation reordered to NCHW and back on every pass, and its
 // backward is a generic kernel, which together cost a third of a GroupNorm training step. Here
@@ -15,10 +15,11 @@ namespace normlab {
 class GroupNormOp {
  public:
   struct Config {
-    int groups;
-    const char* name;  // "gn" or "ln"
+    int groups;        // G, kGroupsOfTheRun (the builder's) or kOneChannelPerGroup
+    const char* name;  // "gn", "ln" or "in"
     NormFusion fusion = {};  // the layers run inside its passes (op_list.hpp)
   };
+  static constexpr int kOneChannelPerGroup = -1;  // InstanceNorm
   static constexpr float kEpsilon = 1e-5f;
   static constexpr int kMaxChannels = 1024;  // per-sample sums live on the stack
 
@@ -27,6 +28,8 @@ class GroupNormOp {
   void bind(const Arena& arena);
   void forward(const dnnl::stream& s, Pass pass, const StepKey& step) const;
   void backward(const dnnl::stream& s) const;
+  // Its input and output statistics at the last training forward (probes.hpp).
+  NormStatistics statistics() const;
 
  private:
   template <int kChannels, Before kBefore, After kAfter>
@@ -36,6 +39,7 @@ class GroupNormOp {
   // What the fused layer after the norm kept for sample n's backward (norm_fusion.hpp).
   AfterState after_state(long sample) const;
 
+  std::string name_;  // "bn3": its parameters' prefix
   Tensor in_, out_;
   NormFusion fusion_;
   DropoutMask dropout_;  // with After::dropout
