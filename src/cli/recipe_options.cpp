@@ -97,6 +97,10 @@ const std::vector<Row>& rows() {
        NORMLAB_FIELD(limit)},
       {"--holdout", "holdout", "validate on the last N training images instead of the test set",
        NORMLAB_FIELD(holdout)},
+      {"--landscape-every", "landscape_every",
+       "every N-th step, the loss and gradient along the step's update at 0.5, 1, 2 and 4 times "
+       "its length, in diagnostics.csv (4 more forward-backward passes a measured step; 0: off)",
+       NORMLAB_FIELD(landscape_every)},
       {"--data", "data_dir",
        "CIFAR-10 binary directory (default: $NORMLAB_DATA, else data/cifar-10-batches-bin)",
        NORMLAB_FIELD(data_dir)},
