@@ -89,6 +89,7 @@ const std::map<std::string, Case>& cases() {
       {"--no-tta", {{"--net", "s8"}, {"--net", "s8", "--no-tta"}, "--no-tta"}},
       {"--limit", {{}, {"--limit", "1000"}, "--limit 1000 (the run has 0)"}},
       {"--holdout", {{}, {"--holdout", "5000"}, "--holdout 5000 (the run has 0)"}},
+      {"--landscape-every", {{}, {"--landscape-every", "10"}, "--landscape-every 10 (the run has 0)"}},
       {"--data", {{"--data", "/a"}, {"--data", "/b"}, ""}},
   };
   return all;

@@ -308,6 +308,35 @@ TEST(Diagnostics, SameBitsForAnyThreadCountWithEveryLayerAndQuantity) {
   for (const DiagnosticsRow& r : one.diagnostics) EXPECT_TRUE(std::isfinite(r.value)) << r.layer << " " << r.quantity;
 }
 
+// --landscape-every walks the loss along some steps' updates and puts everything back: the same
+// weights, optimizer state, statistics and metrics as without it, plus three finite rows for each
+// measured step; and the walk itself resumes like the rest.
+TEST(Landscape, LeavesTheTrajectoryUnchangedAndResumes) {
+  REQUIRE_DATA();
+  TempDir tmp;
+  TrainConfig c = small_config("batch");
+  c.limit = 512;  // 8 steps an epoch, 16 in all
+  const Finished without = train_uninterrupted(c, data);
+  c.landscape_every = 3;
+  const Finished with = train_uninterrupted(c, data);
+  EXPECT_EQ(with.hash, without.hash);
+  EXPECT_TRUE(same_bytes(with.parameters, without.parameters)) << "parameters differ";
+  EXPECT_TRUE(same_bytes(with.momentum, without.momentum)) << "momentum differs";
+  EXPECT_TRUE(same_bytes(with.buffers, without.buffers)) << "running statistics differ";
+  expect_same_history(with.history, without.history);
+  std::vector<DiagnosticsRow> landscape, others;
+  for (const DiagnosticsRow& r : with.diagnostics) (r.quantity.starts_with("landscape_") ? landscape : others).push_back(r);
+  expect_same_diagnostics(others, without.diagnostics);
+  ASSERT_EQ(landscape.size(), 5u * 3);  // global steps 3, 6, 9, 12, 15
+  EXPECT_EQ(landscape[0].epoch, 1);
+  EXPECT_EQ(landscape[0].step, 3);
+  for (const DiagnosticsRow& r : landscape) {
+    EXPECT_TRUE(std::isfinite(r.value)) << r.quantity;
+    EXPECT_GT(r.value, 0) << r.quantity << " at epoch " << r.epoch << " step " << r.step;
+  }
+  expect_identical(with, stopped_and_resumed(c, data, 10, tmp.path() / "k10.bin"));
+}
+
 // (c) Stopped after one epoch, checkpointed, loaded into a new Trainer and finished: the same
 // weights, optimizer state and metrics as the run that never stopped.
 TEST(Resume, FromEpochCheckpointIsBitwiseIdentical) {

@@ -35,6 +35,17 @@ struct Panel {
   std::map<std::string, Line> lines;
 };
 
+constexpr int kRowPixels = 480, kHeaderPixels = 200;  // a row of panels; the page's titles
+
+// "input_std" -> "input std"; the landscape's "landscape_gradient_change" -> "step: gradient
+// change" (short enough for a panel).
+std::string title_of(std::string quantity) {
+  const bool landscape = quantity.starts_with("landscape_");
+  if (landscape) quantity = quantity.substr(10);
+  std::replace(quantity.begin(), quantity.end(), '_', ' ');
+  return landscape ? "step: " + quantity : quantity;
+}
+
 }  // namespace
 
 void plot_diagnostics(const std::filesystem::path& png, std::span<const DiagnosticsRow> rows,
@@ -52,13 +63,13 @@ void plot_diagnostics(const std::filesystem::path& png, std::span<const Diagnost
     line.x.push_back(r.epoch - 1 + double(r.step) / last_step[r.epoch]);
     line.y.push_back(r.value);
   }
-  const int columns = 3, rows_of_panels = int(panels.size() + columns - 1) / columns;
+  const int columns = 4, rows_of_panels = int(panels.size() + columns - 1) / columns;
   const double x_max = std::max(1.0, double(last_step.rbegin()->first));
-  render_plplot_png(png, 1500, 360 * rows_of_panels + 80, [&] {
+  render_plplot_png(png, 2400, kRowPixels * rows_of_panels + kHeaderPixels, [&] {
     draw_page_title(title);
     plcol0(kSubtleInkColor);
     plschr(0, kNoteTextScale);
-    plmtex("t", -3.2, 0.5, 0.5, "one line per layer, in network order (blue first); log10 where values span decades");
+    plmtex("t", -5.0, 0.5, 0.5, "one line per layer, in network order (blue first); log10 where values span decades");
     plschr(0, 1.0);
     for (std::size_t i = 0; i < panels.size(); ++i) {
       Panel& panel = panels[i];
@@ -80,11 +91,14 @@ void plot_diagnostics(const std::filesystem::path& png, std::span<const Diagnost
           all.push_back(v);
         }
       const int column = int(i) % columns, row = int(i) / columns;
-      const double height = 0.9 / rows_of_panels, width = 1.0 / columns;
+      // Room below each panel for its axis labels and above it for its title.
+      const double top = 1.0 - double(kHeaderPixels) / (kRowPixels * rows_of_panels + kHeaderPixels);
+      const double height = top / rows_of_panels;
+      const double width = 1.0 / columns;
       const PlotArea area{0.06 + column * width, (column + 1) * width - 0.03,
-                          0.92 - (row + 1) * height + 0.08, 0.92 - row * height - 0.04};
+                          top - (row + 1) * height + 0.34 * height, top - row * height - 0.26 * height};
       draw_axes(area, {0, x_max}, padded_range(all), x_max > 10 ? 5.0 : 1.0,
-                {panel.quantity, "epoch", log_scale ? "log10" : ""});
+                {title_of(panel.quantity), "epoch", log_scale ? "log10" : ""});
       for (std::size_t k = 0; k < panel.layers.size(); ++k) {
         const Line& line = panel.lines[panel.layers[k]];
         draw_series(line.x, line.y, series_color(k));

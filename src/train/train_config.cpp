@@ -52,6 +52,8 @@ void TrainConfig::validate() const {
   require(augment.cutout_size >= 1 && augment.cutout_size <= 32, "augment.cutout_size",
           "must be 1..32");
   require(holdout >= 0 && holdout < 50'000, "holdout", "must be in [0, 50000)");
+  require(landscape_every >= 0 && landscape_every <= 1'000'000, "landscape_every",
+          "must be 0 (never) or a step interval up to 1000000");
   require(limit >= 0 && limit <= 50'000 - holdout, "limit",
           "must be 0 (all) or at most the " + std::to_string(50'000 - holdout) +
               " training images, not " + std::to_string(limit));
@@ -96,6 +98,7 @@ TrainConfig train_config_from_saved(nlohmann::json saved) {
   if (saved.is_object() && !saved.contains("precision")) saved["precision"] = "f32";
   if (saved.is_object() && !saved.contains("groups")) saved["groups"] = kSeedGroups;
   if (saved.is_object() && !saved.contains("init")) saved["init"] = name_of(InitScheme::pytorch_default);
+  if (saved.is_object() && !saved.contains("landscape_every")) saved["landscape_every"] = 0;
   return saved.get<TrainConfig>();
 }
 
@@ -115,7 +118,7 @@ void shorten_floats(nlohmann::json& j) {
 #define NORMLAB_TRAIN_CONFIG_KEYS                                                              \
   net, norm, epochs, seed, threads, batch, norm_batch, groups, init, conv, precision,          \
       learning_rate, momentum, nesterov, weight_decay, decay_norms, schedule, label_smoothing, \
-      augment, test_time_flip, limit, holdout, data_dir, out_dir
+      augment, test_time_flip, limit, holdout, landscape_every, data_dir, out_dir
 
 // The names nlohmann_json_j and nlohmann_json_t are the ones NLOHMANN_JSON_TO/FROM expect.
 void to_json(nlohmann::json& nlohmann_json_j, const TrainConfig& nlohmann_json_t) {

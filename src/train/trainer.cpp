@@ -47,6 +47,7 @@ Trainer::Trainer(const TrainConfig& config, const Cifar10& data) : config_(confi
   labels_.resize(std::size_t(config_.batch));
   evaluator_ = std::make_unique<Evaluator>(*net_, eval_, config_.test_time_flip);
   diagnostics_ = std::make_unique<Diagnostics>(*net_, steps_);
+  if (config_.landscape_every > 0) landscape_ = std::make_unique<Landscape>(*net_);
 }
 
 Outcome Trainer::train_epoch(TrainingState& state) {
@@ -76,11 +77,16 @@ Outcome Trainer::train_epoch(TrainingState& state) {
       return Outcome::diverged;
     }
     const bool sample = diagnostics_->due(state.step);
+    const bool walk = landscape_ && (global_step + 1) % config_.landscape_every == 0;
     if (sample) diagnostics_->begin(net);
     net.backward();
     if (sample) diagnostics_->read_before_update(net);
+    if (walk) landscape_->keep_step_start(net);
     lr = learning_rate_at(config_.schedule, config_.learning_rate, global_step, total_steps);
     sgd_step(net, sgd, lr);
+    if (walk)
+      landscape_->measure(net, labels_.data(), config_.label_smoothing, {config_.seed, epoch, global_step},
+                          r.loss_sum / batch, epoch, state.step, state.diagnostics);
 
     state.loss_sum += r.loss_sum;
     state.correct += r.correct;

@@ -52,6 +52,7 @@ struct TrainConfig {
   bool test_time_flip = false;  // average predictions over the image and its mirror
   int limit = 0;    // train on the first N training images (0 = all)
   int holdout = 0;  // validate on the last N training images instead of the test set
+  int landscape_every = 0;  // measure the loss landscape at every N-th step (landscape.hpp); 0: never
   std::string data_dir;  // as given; resolved by resolve_data_dir
   std::string out_dir;
 
@@ -77,7 +78,7 @@ inline std::string schedule_name(Schedule s) { return std::string(name_of(s)); }
 
 // A saved configuration (config.json, a checkpoint's). Runs saved before an option existed
 // ran what is now its default, so a missing "conv" reads as "direct", "precision" as "f32",
-// "groups" as 4 and "init" as "default"; every other key is required.
+// "groups" as 4, "init" as "default" and "landscape_every" as 0; every other key is required.
 TrainConfig train_config_from_saved(nlohmann::json saved);
 
 // Every key required: a config.json that lacks one is refused, never silently defaulted.

@@ -12,6 +12,7 @@
 #include "normlab/data/cifar10.hpp"
 #include "normlab/train/diagnostics.hpp"
 #include "normlab/train/evaluator.hpp"
+#include "normlab/train/landscape.hpp"
 #include "normlab/train/metrics.hpp"
 #include "normlab/engine/network.hpp"
 #include "normlab/train/train_config.hpp"
@@ -68,6 +69,7 @@ class Trainer {
   int steps_ = 0;
   std::unique_ptr<Evaluator> evaluator_;
   std::unique_ptr<Diagnostics> diagnostics_;
+  std::unique_ptr<Landscape> landscape_;  // with --landscape-every
   std::vector<int> order_, labels_;
   Divergence divergence_;
 };
