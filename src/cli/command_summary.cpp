@@ -22,27 +22,15 @@ std::string with_commas(long n) {
 
 void add_summary_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("summary", "layers, output shapes, parameters and the memory plan");
-  auto net = std::make_shared<std::string>("seed");
-  auto norm = std::make_shared<std::string>("batch");
-  auto batch = std::make_shared<int>(128);
-  auto conv = std::make_shared<ConvMode>(ConvMode::direct);
-  auto precision = std::make_shared<Precision>(Precision::f32);
-  cmd->add_option("--net", *net, "network: " + network_names_text())
-      ->check(CLI::IsMember(network_names()));
-  cmd->add_option("--norm", *norm, "normalisation: " + norm_names_text())
-      ->check(CLI::IsMember(norm_names()));
-  cmd->add_option("--batch-size", *batch, "batch the arena is planned for")->check(CLI::Range(1, 4096));
-  add_choice_option(*cmd, "--conv", *conv, "convolutions the arena is planned for");
-  add_choice_option(*cmd, "--precision", *precision, "convolution precision the arena is planned for");
-  cmd->callback([net, norm, batch, conv, precision] {
+  // The options that shape the network and its arena, from the one option table: the same
+  // names, defaults (the network's recipe) and refusals as train's.
+  auto options = std::make_shared<RecipeOptions>();
+  options->add_only(*cmd, {"--net", "--norm", "--groups", "--batch-size", "--norm-batch", "--conv", "--precision"});
+  cmd->callback([cmd, options] {
     // Refused before anything is printed, in the words `train` uses (TrainConfig::validate).
-    if (*precision == Precision::bf16 && *conv != ConvMode::direct)
-      throw Error("--precision bf16 needs direct convolutions (Winograd and normlab's kernels are f32)");
-    TrainConfig planned;
-    planned.conv = *conv;
-    planned.precision = *precision;
+    const TrainConfig planned = options->apply(*cmd);
     check_this_cpu_naming_options(planned);
-    const NetworkDescription d = describe_network(*net, *norm);
+    const NetworkDescription d = describe_network(planned.net, planned.norm);
     const std::string rule(64, '-');
     std::printf("%s\n%-22s %-22s %12s %10s\n%s\n", rule.c_str(), "Layer (type)", "Output Shape",
                 "Param #", "MFLOP/img", rule.c_str());
@@ -57,9 +45,9 @@ void add_summary_command(CLI::App& app) {
                 with_commas(d.parameters).c_str(), d.flops / 1e6, d.backward_flops / 1e6,
                 rule.c_str());
     const auto network =
-        make_network(*net, *norm, *batch, 0, {*conv, *precision});
+        make_network(planned.net, planned.norm, planned.batch, planned.norm_batch, {planned.conv, planned.precision}, planned.groups);
     const MemoryPlan& plan = network->arena().plan();
-    std::printf("Arena for batch %d (one allocation):\n", *batch);
+    std::printf("Arena for batch %d (one allocation):\n", planned.batch);
     for (std::size_t r = 0; r < plan.bytes.size(); ++r) {
       std::printf("  %-24s %10.2f MiB", std::string(region_name(Region(r))).c_str(),
                   double(plan.bytes[r]) / (1 << 20));

@@ -29,6 +29,8 @@ class RecipeOptions {
     const char* reason;  // "compare trains every norm of --norms"
   };
   void add_to(CLI::App& app, const std::vector<RefusedOption>& refused = {});
+  // Only the table's options of `flags` (for a command that uses a few, like summary).
+  void add_only(CLI::App& app, const std::vector<std::string>& flags);
   // The recipe of the network given with --net (default seed), with the given options applied
   // and validated; an Error names the option at fault.
   TrainConfig apply(const CLI::App& app) const;
@@ -42,6 +44,7 @@ class RecipeOptions {
  private:
   TrainConfig parsed_;  // what CLI11 parsed; only the options given are read from it
   std::vector<RefusedOption> refused_;
+  std::vector<std::string> only_;  // empty: every option of the table
   std::string refused_value_;  // where a refused option's value goes, unread
 };
 

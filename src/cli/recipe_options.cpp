@@ -120,7 +120,10 @@ nlohmann::json::json_pointer pointer_to(const std::string& dotted_key) {
   return nlohmann::json::json_pointer(pointer);
 }
 
-bool given(const CLI::App& app, const Row& row) { return app.count(row.flag) > 0; }
+// A command that takes only some of the table's options (add_only) has no others to count.
+bool given(const CLI::App& app, const Row& row) {
+  return app.get_option_no_throw(row.flag) != nullptr && app.count(row.flag) > 0;
+}
 
 // CLI11 would read "-1" into an unsigned as 2^64 - 1; its own range check prints 300 digits.
 const CLI::Validator kNotNegative(
@@ -216,6 +219,11 @@ std::string switch_for(const std::string& key, bool value) {
   return key + (value ? "=true" : "=false");
 }
 
+void RecipeOptions::add_only(CLI::App& app, const std::vector<std::string>& flags) {
+  only_ = flags;
+  add_to(app);
+}
+
 void RecipeOptions::add_to(CLI::App& app, const std::vector<RefusedOption>& refused) {
   refused_ = refused;
   auto refusal = [&](const Row& row) -> const char* {
@@ -223,7 +231,11 @@ void RecipeOptions::add_to(CLI::App& app, const std::vector<RefusedOption>& refu
       if (std::string(r.flag) == row.flag) return r.reason;
     return nullptr;
   };
+  auto taken = [&](const Row& row) {
+    return only_.empty() || std::find(only_.begin(), only_.end(), row.flag) != only_.end();
+  };
   for (const Row& row : rows()) {
+    if (!taken(row)) continue;
     // Accepted by the parser (hidden) so that apply() can say why the command does not take it.
     if (refusal(row)) {
       if (std::holds_alternative<std::monostate>(row.field)) app.add_flag(row.flag)->group("");
@@ -262,7 +274,7 @@ void RecipeOptions::add_to(CLI::App& app, const std::vector<RefusedOption>& refu
   // A pair of switches is one line of --help ("--tta / --no-tta", HelpFormatter); they still
   // exclude each other.
   for (const Row& row : rows()) {
-    if (!row.excludes || refusal(row)) continue;
+    if (!row.excludes || refusal(row) || !taken(row)) continue;
     CLI::Option* undo = app.get_option(row.flag);
     CLI::Option* does = app.get_option(row.excludes);
     undo->excludes(does);
