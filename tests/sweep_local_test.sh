@@ -93,8 +93,13 @@ sweep=$!; pids+=("$sweep")
 waited=0
 until grep -qs 'SeedNet/' "$tmp"/s/logs/*.log 2>/dev/null || [ "$waited" -ge 600 ]; do sleep 0.1; waited=$((waited + 1)); done
 kill -9 "$sweep"; wait "$sweep" 2>/dev/null
-sleep 1
-left=$(pgrep -fc "$tmp/normlab sweep" || true)
+# A point told to stop while it writes an epoch's outputs (its PNGs take a while on a busy
+# machine) stops at the next step: allow it some seconds, not one.
+for _ in $(seq 100); do
+  left=$(pgrep -fc "$tmp/normlab sweep" || true)
+  [ "$left" -eq 0 ] && break
+  sleep 0.1
+done
 stopped=$(grep -l 'stopped at epoch' "$tmp"/s/logs/*.log 2>/dev/null | wc -l)
 [ "$left" -eq 0 ] && [ "$stopped" -ge 1 ] &&
   ok "kill -9 of the sweep: its $stopped running point(s) checkpointed and stopped, no process left" ||
