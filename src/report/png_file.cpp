@@ -39,16 +39,19 @@ std::string cause_if_disk_full(const std::filesystem::path& png) {
 
 void write_png_atomically(const std::filesystem::path& png,
                           const std::function<void(const std::filesystem::path&)>& draw_to) {
-  try {
-    write_file_atomically_via(png, [&](const std::filesystem::path& temporary) {
+  write_file_atomically_via(png, [&](const std::filesystem::path& temporary) {
+    // The free space is read while the partial file still holds its blocks: once it is removed,
+    // a large figure's leftover room no longer looks like a full disk.
+    try {
       draw_to(temporary);
-      if (!is_whole_png(read_file(temporary))) fail(png, "the PNG came out incomplete");
-    });
-  } catch (const Error& e) {
-    const std::string cause = cause_if_disk_full(png);
-    if (cause.empty() || std::string_view(e.what()).find("space") != std::string_view::npos) throw;
-    throw Error(e.what() + cause);
-  }
+    } catch (const Error& e) {
+      const std::string cause = cause_if_disk_full(png);
+      if (cause.empty() || std::string_view(e.what()).find("space") != std::string_view::npos) throw;
+      throw Error(e.what() + cause);
+    }
+    if (!is_whole_png(read_file(temporary)))
+      fail(png, "the PNG came out incomplete" + cause_if_disk_full(png));
+  });
 }
 
 }  // namespace normlab
