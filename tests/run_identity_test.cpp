@@ -65,6 +65,9 @@ const std::map<std::string, Case>& cases() {
       {"--threads", {{"--threads", "2"}, {"--threads", "1"}, ""}},  // the same bits for any count
       {"--batch-size", {{}, {"--batch-size", "64"}, "--batch-size"}},
       {"--norm-batch", {{}, {"--norm-batch", "32"}, "--norm-batch"}},
+      // 0 is the whole batch, and GroupNorm has no batch statistics: the same computations.
+      {"--norm-batch (the whole batch)", {{}, {"--norm-batch", "128"}, ""}},
+      {"--norm-batch (GroupNorm)", {{"--norm", "group"}, {"--norm", "group", "--norm-batch", "32"}, ""}},
       {"--groups", {{"--norm", "group"}, {"--norm", "group", "--groups", "8"}, "--groups 8 (the run has 4)"}},
       {"--init", {{}, {"--init", "he"}, "--init he (the run has default)"}},
       {"--conv", {{}, {"--conv", "winograd"}, "--conv"}},

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "normlab/train/models.hpp"
 #include "normlab/train/run_directory.hpp"
 
 namespace normlab::cli {
@@ -27,6 +28,14 @@ std::string dotted(const std::string& pointer) {
   return key;
 }
 
+// The norm batch as the computation sees it: BatchNorm's 0 means the whole batch (so 0 and the
+// batch size are one recipe), and the norms without batch statistics ignore it.
+json with_effective_norm_batch(const TrainConfig& config) {
+  json j = config;
+  j["norm_batch"] = norm_uses_batch_statistics(config.norm) ? config.statistics_batch() : 0;
+  return j;
+}
+
 std::string joined(const std::vector<std::string>& parts) {
   std::string text;
   for (const auto& part : parts) text += (text.empty() ? "" : "; ") + part;
@@ -36,7 +45,8 @@ std::string joined(const std::vector<std::string>& parts) {
 }  // namespace
 
 std::vector<std::string> recipe_differences(const TrainConfig& saved, const TrainConfig& wanted) {
-  json before = json(saved).flatten(), after = json(wanted).flatten();
+  json before = with_effective_norm_batch(saved).flatten();
+  json after = with_effective_norm_batch(wanted).flatten();
   std::vector<std::string> differences;
   for (const auto& [pointer, value] : after.items()) {
     // Where the data and the run live, and how many threads run it, are not the recipe: the
