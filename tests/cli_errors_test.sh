@@ -144,6 +144,20 @@ expect_error "sweep --slurm --partition with a space" '--partition|one word' -- 
   sweep --grid seed=1 --slurm --partition 'a b'
 expect_error "sweep --grid without =" '--grid|KEY=VALUE' -- sweep --grid seed
 expect_error "sweep file that is not TOML" 'not-toml.toml|not valid TOML' -- sweep "$tmp/not-toml.toml"
+# [[skip]] leaves out the points matching every key; a key or value the grid lacks is a typo.
+skip_sweep() { printf '[train]\nnet = "seed"\n[grid]\nseed = [1, 2]\nnorm = ["batch", "group"]\n%s\n' "$1" >"$tmp/skip.toml"; }
+skip_sweep $'[[skip]]\nnorm = "group"\nseed = [2]'
+listed="$("$normlab" sweep "$tmp/skip.toml" --list --out "$tmp/skip-out" 2>&1 | cut -d' ' -f2 | tr '\n' ' ')"
+[ "$listed" = "seed-batch-b128-nb128-lr0.01-s1 seed-group-b128-lr0.01-s1 seed-batch-b128-nb128-lr0.01-s2 " ] &&
+  ok "[[skip]] leaves out exactly the matching point" || bad "[[skip]] listed: $listed"
+skip_sweep $'[[skip]]\nnorm = "instance"'
+expect_error "[[skip]] of a value the grid lacks" 'skip.toml|skip #1: norm = instance is not one of the grid' -- sweep "$tmp/skip.toml" --list
+skip_sweep $'[[skip]]\nlr = 0.1'
+expect_error "[[skip]] of a key that is no grid axis" "skip #1: 'lr' is not a grid axis" -- sweep "$tmp/skip.toml" --list
+skip_sweep $'[[skip]]\nseed = [1, 2]'
+expect_error "[[skip]] of every point" 'every point of the grid is skipped' -- sweep "$tmp/skip.toml" --list
+skip_sweep $'[skip]\nseed = 1'
+expect_error "[skip] as a table" 'must be an array of tables' -- sweep "$tmp/skip.toml" --list
 
 # --- sweep --slurm: what every task needs is checked at submission, not left to fail in the queue --
 # No --data, no $NORMLAB_DATA and no data/ here: refused naming where training would look.

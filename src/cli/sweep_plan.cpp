@@ -59,6 +59,19 @@ void append_option(std::vector<std::string>& args, const std::string& key, const
   }
 }
 
+// A [[skip]] table: the points whose grid values match every key (one of its values) are left
+// out, e.g. He initialisation for the norms when only the no-norm control needs it.
+using SkipRule = std::vector<std::pair<std::string, Values>>;
+
+bool skipped(const std::vector<SkipRule>& skips, const std::map<std::string, std::string>& settings) {
+  return std::any_of(skips.begin(), skips.end(), [&](const SkipRule& rule) {
+    return std::all_of(rule.begin(), rule.end(), [&](const auto& condition) {
+      const auto& [key, values] = condition;
+      return std::find(values.begin(), values.end(), settings.at(key)) != values.end();
+    });
+  });
+}
+
 // The point's TrainConfig, parsed by the same option table as `train`.
 TrainConfig parse_point(const std::vector<std::string>& args, const std::string& where) {
   CLI::App app;
@@ -106,6 +119,7 @@ SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
                           const fs::path& out_dir) {
   std::map<std::string, std::string> train;  // [train]: option -> value
   std::vector<std::pair<std::string, Values>> grid;
+  std::vector<SkipRule> skips;
   std::string lr_rule;
   double reference_batch = 128;
   const std::string source = file.empty() ? std::string("the sweep options") : file.string();
@@ -120,9 +134,10 @@ SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
     }
     for (const auto& [key, node] : doc) {
       const std::string k(key.str());
-      if (k != "train" && k != "grid" && k != "lr-scaling")
-        fail(file, "unknown table or key '" + k + "' (expected [train], [grid], [lr-scaling])");
-      if (!node.is_table()) fail(file, "'" + k + "' must be a table");
+      if (k != "train" && k != "grid" && k != "lr-scaling" && k != "skip")
+        fail(file, "unknown table or key '" + k + "' (expected [train], [grid], [lr-scaling], [[skip]])");
+      if (k == "skip" ? !node.is_array_of_tables() : !node.is_table())
+        fail(file, "'" + k + "' must be " + (k == "skip" ? "an array of tables ([[skip]])" : "a table"));
     }
     if (auto* t = doc["train"].as_table())
       for (const auto& [key, node] : *t)
@@ -141,6 +156,21 @@ SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
       return doc["grid"][a.first].node()->source().begin.line <
              doc["grid"][b.first].node()->source().begin.line;
     });
+    if (auto* list = doc["skip"].as_array())
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        SkipRule rule;
+        for (const auto& [key, node] : *list->at(i).as_table()) {
+          const std::string where = fmt::format("{}: skip #{}: {}", file.string(), i + 1, key.str());
+          Values values;
+          if (const toml::array* many = node.as_array())
+            for (const auto& v : *many) values.push_back(word_of(v, where));
+          else
+            values.push_back(word_of(node, where));
+          rule.emplace_back(std::string(key.str()), values);
+        }
+        if (rule.empty()) fail(file, fmt::format("skip #{} is empty (it would skip every point)", i + 1));
+        skips.push_back(rule);
+      }
     if (auto* t = doc["lr-scaling"].as_table()) {
       lr_rule = (*t)["rule"].value_or(std::string());
       reference_batch = (*t)["reference-batch"].value_or(128.0);
@@ -170,6 +200,16 @@ SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
     train["threads"] = slurm && *slurm ? slurm : "2";
   }
 
+  // A skip names grid axes and values they take: anything else is a typo that would skip nothing.
+  for (std::size_t i = 0; i < skips.size(); ++i)
+    for (const auto& [key, values] : skips[i]) {
+      const auto axis = std::find_if(grid.begin(), grid.end(), [&](const auto& a) { return a.first == key; });
+      if (axis == grid.end()) fail(source, fmt::format("skip #{}: '{}' is not a grid axis", i + 1, key));
+      for (const std::string& v : values)
+        if (std::find(axis->second.begin(), axis->second.end(), v) == axis->second.end())
+          fail(source, fmt::format("skip #{}: {} = {} is not one of the grid's values", i + 1, key, v));
+    }
+
   SweepPlan plan;
   plan.name = file.empty() ? "sweep" : file.stem().string();
   for (char& ch : plan.name)  // it names Slurm jobs and files: letters, digits, . _ - only
@@ -188,6 +228,7 @@ SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
       settings[axis->first] = axis->second[rest % axis->second.size()];
       rest /= axis->second.size();
     }
+    if (skipped(skips, settings)) continue;
     std::vector<std::string> args;
     for (const auto& [key, value] : settings) append_option(args, key, value);
     if (!overrides.data_dir.empty()) args.insert(args.end(), {"--data", overrides.data_dir});
@@ -217,6 +258,7 @@ SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
     index_of_name[name] = plan.points.size();
     plan.points.push_back({name, config, {reported_norm_batch}});
   }
+  if (plan.points.empty()) fail(source, "every point of the grid is skipped");
   return plan;
 }
 

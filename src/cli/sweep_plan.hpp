@@ -8,6 +8,9 @@
 //   norm = ["batch", "group", "layer"]
 //   norm-batch = [2, 8, 32, 128]
 //   seed = [1, 2, 3]
+//   [[skip]]           # optional, repeatable: leave out the points matching every key
+//   norm = "batch"
+//   seed = [2, 3]
 //   [lr-scaling]       # optional: lr = lr x batch-size / reference-batch (the linear rule)
 //   rule = "linear"
 //   reference-batch = 128
