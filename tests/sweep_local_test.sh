@@ -73,6 +73,23 @@ expected="0 seed-group2-b32-lr0.01-s1 not started
 [ "$(cat "$tmp/list_g")" = "$expected" ] &&
   ok "--grid groups=2,4: group2 and group points, layer and instance once each" ||
   { bad "the group-count points"; cat "$tmp/list_g"; }
+# Its report draws accuracy against channels per group (32-channel layers: instance 1, G=4 8,
+# G=2 16, LayerNorm 32), one line for the family; a norm family at one G draws no such figure.
+rc=0; "$normlab" sweep grid.toml --grid norm=group,layer,instance --grid groups=2,4 --grid seed=1 \
+  --set epochs=1 --set limit=256 --set holdout=64 --out "$tmp/g" --data "$data" >"$tmp/g.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && grep -q '(accuracy-vs-channels-per-group.png)' "$tmp/g/report.md" &&
+   python3 -c "import sys; d=open(sys.argv[1],'rb').read(); sys.exit(not (d[:4]==b'\x89PNG' and d[-8:-4]==b'IEND'))" \
+     "$tmp/g/accuracy-vs-channels-per-group.png" &&
+   grep -q '^| SeedNet | GroupNorm | groups=2 |' "$tmp/g/report.md"; then
+  ok "a group-count sweep's report: accuracy against channels per group"
+else
+  bad "group-count report (exit $rc)"; tail -3 "$tmp/g.out"; cat "$tmp/g/report.md" 2>/dev/null | head -20
+fi
+rc=0; "$normlab" sweep grid.toml --grid norm=group,layer --grid seed=1 \
+  --set epochs=1 --set limit=256 --set holdout=64 --out "$tmp/g1" --data "$data" >"$tmp/g1.out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] && [ ! -e "$tmp/g1/accuracy-vs-channels-per-group.png" ] && [ -s "$tmp/g1/report.md" ] &&
+  ok "norms at one group count: no channels-per-group figure" ||
+  { bad "norms at one group count (exit $rc)"; ls "$tmp/g1"; }
 rc=0; "$normlab" sweep grid.toml --grid norm=group --grid groups=3 --out "$tmp/bad" --data "$data" --list >/dev/null 2>"$tmp/err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q 'groups 3 does not divide.*gn1 has 16 channels' "$tmp/err" && [ ! -e "$tmp/bad" ] &&
   ok "--grid groups=3 refused before anything runs: $(cat "$tmp/err")" ||

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "normlab/io/atomic_file.hpp"
 #include "normlab/train/models.hpp"
@@ -108,6 +109,26 @@ ReportFacts report_facts(const SweepPlan& plan, const std::vector<RunCheck>& che
   return facts;
 }
 
+// "groups=8 init=he" -> "init=he".
+std::string without_groups(const std::string& other) {
+  std::string kept, word;
+  std::istringstream words(other);
+  while (words >> word)
+    if (!word.starts_with("groups=")) kept += (kept.empty() ? "" : " ") + word;
+  return kept;
+}
+
+// Channels per group in the network's widest normalised layers, for the norms that split the
+// channels into groups (0 for the others).
+int channels_per_group(const TrainConfig& c) {
+  const std::vector<int> channels = normalised_channels(c.net);
+  const int widest = channels.empty() ? 0 : *std::max_element(channels.begin(), channels.end());
+  if (c.norm == "group") return widest / c.groups;
+  if (c.norm == "layer") return widest;
+  if (c.norm == "instance") return 1;
+  return 0;
+}
+
 }  // namespace
 
 void write_report(const SweepPlan& plan, bool skip_mismatched) {
@@ -134,7 +155,7 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
       if (!cell_of.count(key)) {
         cell_of[key] = cells.size();
         cells.push_back({network_display_name(c.net), norm_display_name(c.norm), other, c.batch, k,
-                         {}, c.learning_rate, {}, {}, {}, {}});
+                         {}, c.learning_rate, channels_per_group(c), without_groups(other), {}, {}, {}, {}});
       }
       SweepCell& cell = cells[cell_of[key]];
       for (int plotted : per_norm_batch ? std::vector<int>{k} : p.norm_batches)
@@ -186,6 +207,8 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
                                                  seeds_text(facts.seeds));
   std::map<std::string, std::map<std::string, ErrorBarSeries>> by_norm_batch;
   std::map<std::string, std::map<std::string, ErrorBarSeries>> by_batch;
+  std::map<std::string, std::map<std::string, ErrorBarSeries>> by_channels_per_group;
+  std::map<std::string, std::set<int>> group_counts_drawn;  // GroupNorm's, per figure
   std::vector<ErrorBarSeries> by_setting;
   auto add = [](ErrorBarSeries& s, const std::string& label, double x, const MeanStd& m) {
     s.label = label;
@@ -201,6 +224,11 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
     for (int k : cell.plotted_norm_batches) add(by_norm_batch[group][label], label, std::log2(double(k)), m);
     if (cell.norm_batch == cell.batch || cell.norm_batch == 0)
       add(by_batch[cell.net][label], label, std::log2(double(cell.batch)), m);
+    if (cell.channels_per_group > 0) {  // GroupNorm's family: one line from instance to layer
+      const std::string family = cell.other_but_groups.empty() ? "group count" : cell.other_but_groups;
+      add(by_channels_per_group[group][family], family, std::log2(double(cell.channels_per_group)), m);
+      if (cell.norm == norm_display_name("group")) group_counts_drawn[group].insert(cell.channels_per_group);
+    }
     ErrorBarSeries& one = by_setting.emplace_back();
     add(one, fmt::format("{} {}, b{} lr{}", cell.net, label, cell.batch, float(cell.learning_rate)),
         double(by_setting.size()), m);
@@ -227,6 +255,24 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
   };
   figures(by_norm_batch, "accuracy-vs-norm-batch", "images per normalisation batch");
   figures(by_batch, "accuracy-vs-batch", "SGD batch size (norm batch = batch)");
+  // Against the group count only where the sweep varies it (a norm family with GroupNorm at
+  // one G is read from the table).
+  std::erase_if(by_channels_per_group, [&](const auto& g) { return group_counts_drawn[g.first].size() < 2; });
+  for (auto& [group, lines] : by_channels_per_group)
+    for (auto& [family, s] : lines) {  // left to right: 1 channel per group (instance) first
+      std::vector<std::size_t> order(s.x.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return s.x[a] < s.x[b]; });
+      ErrorBarSeries sorted{s.label, {}, {}, {}};
+      for (std::size_t i : order) {
+        sorted.x.push_back(s.x[i]);
+        sorted.mean.push_back(s.mean[i]);
+        sorted.std.push_back(s.std[i]);
+      }
+      s = sorted;
+    }
+  figures(by_channels_per_group, "accuracy-vs-channels-per-group",
+          "channels per group in the widest normalised layers (1: InstanceNorm, all: LayerNorm)");
   if (!drawn && !by_setting.empty()) {  // e.g. a grid over norms alone
     plot_error_bars(plan.dir / "accuracy-by-setting.png", by_setting,
                     fmt::format("{}: final test accuracy, {}", plan.name, settings_words),

@@ -101,20 +101,23 @@ NetworkDescription describe_network(const std::string& net, const std::string& n
   return description;
 }
 
-std::string groups_problem(const std::string& net, int groups) {
-  std::string problem;
+std::vector<int> normalised_channels(const std::string& net) {
+  std::vector<int> channels;
   for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {
     if (net_name != net || norm_name != "group") return;
-    int ordinal = 0;
-    auto check = [&](std::string_view kind, Shape in) {
-      if (kind != "GroupNorm") return;
-      ++ordinal;
-      if (problem.empty() && in.c % groups != 0)
-        problem = fmt::format("gn{} has {} channels", ordinal, in.c);
+    auto collect = [&](std::string_view kind, Shape in) {
+      if (kind == "GroupNorm") channels.push_back(in.c);
     };
-    EachLayer<typename Net::Layers>::visit(Net::input, check);
+    EachLayer<typename Net::Layers>::visit(Net::input, collect);
   });
-  return problem;
+  return channels;
+}
+
+std::string groups_problem(const std::string& net, int groups) {
+  const std::vector<int> channels = normalised_channels(net);
+  for (std::size_t i = 0; i < channels.size(); ++i)
+    if (channels[i] % groups != 0) return fmt::format("gn{} has {} channels", i + 1, channels[i]);
+  return "";
 }
 
 }  // namespace normlab

@@ -19,6 +19,10 @@ struct SweepCell {
   int norm_batch = 0;  // the images BatchNorm's statistics saw; 0 for a norm that ignores it ("any")
   std::vector<int> plotted_norm_batches;  // where its line stands in a figure against the norm batch
   double learning_rate = 0;
+  // For GroupNorm, LayerNorm and InstanceNorm: the channels each group normalises in the
+  // network's widest normalised layers (LayerNorm: all of them, InstanceNorm: 1); else 0.
+  int channels_per_group = 0;
+  std::string other_but_groups;  // `other` without "groups=G": the family's line in a figure
   std::vector<double> final_accuracy;  // one per finished seed
   std::vector<double> last5_accuracy;  // mean test accuracy of each finished seed's last 5 epochs
   std::vector<double> seconds_per_epoch;

@@ -100,6 +100,10 @@ struct NetworkDescription {
 };
 NetworkDescription describe_network(const std::string& net, const std::string& norm);
 
+// The channels of each normalised layer of the named network, in network order (residual
+// bodies included).
+std::vector<int> normalised_channels(const std::string& net);
+
 // Why `groups` cannot split the named network's GroupNorm layers ("gn3 has 16 channels"), or
 // "" when it divides every one of them, residual bodies included.
 std::string groups_problem(const std::string& net, int groups);
