@@ -16,6 +16,7 @@
 #include "normlab/report/comparison_table.hpp"
 #include "normlab/report/confusion.hpp"
 #include "normlab/report/curves.hpp"
+#include "normlab/report/diagnostics_files.hpp"
 #include "normlab/report/gallery.hpp"
 #include "normlab/report/metrics_files.hpp"
 #include "normlab/report/sweep_report.hpp"
@@ -341,6 +342,63 @@ TEST_F(ReportTest, MalformedMetricsJsonThrowsNamingTheFile) {
                "[{\"epoch\": 1, \"learning_rate\": \"fast\", \"train_loss\": 1, "
                "\"train_accuracy\": 1, \"test_loss\": 1, \"test_accuracy\": 1, \"seconds\": 1}]");
   EXPECT_THROW(read_metrics_json(dir_ / "absent.json"), Error);
+}
+
+// Two epochs of samples: the run's loss, and a per-layer quantity of three layers.
+std::vector<DiagnosticsRow> example_diagnostics(const std::string& norm_prefix, double scale) {
+  std::vector<DiagnosticsRow> rows;
+  for (int epoch = 1; epoch <= 2; ++epoch)
+    for (int step = 10; step <= 40; step += 10) {
+      rows.push_back({epoch, step, "", "train_loss", scale * (3.0 - 0.1 * (epoch * 4 + step / 10))});
+      for (int layer = 1; layer <= 3; ++layer)
+        rows.push_back({epoch, step, norm_prefix + std::to_string(layer), "input_std", scale * layer * 0.1 + step * 1e-3});
+    }
+  return rows;
+}
+
+TEST_F(ReportTest, DiagnosticsCsvRoundTripsExactly) {
+  auto rows = example_diagnostics("bn", 1.0 / 3.0);
+  rows[1].value = std::numeric_limits<double>::quiet_NaN();  // a diverged sample
+  write_diagnostics_csv(dir_ / "diagnostics.csv", rows);
+  const auto back = read_diagnostics_csv(dir_ / "diagnostics.csv");
+  ASSERT_EQ(back.size(), rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(back[i].epoch, rows[i].epoch);
+    EXPECT_EQ(back[i].step, rows[i].step);
+    EXPECT_EQ(back[i].layer, rows[i].layer);
+    EXPECT_EQ(back[i].quantity, rows[i].quantity);
+    if (i == 1) EXPECT_TRUE(std::isnan(back[i].value));
+    else EXPECT_EQ(back[i].value, rows[i].value) << i;
+  }
+}
+
+TEST_F(ReportTest, MalformedDiagnosticsCsvThrowsNamingTheFileAndLine) {
+  auto expect_error = [&](const std::string& name, const std::string& content, const std::string& what) {
+    const fs::path path = dir_ / name;
+    std::ofstream(path) << content;
+    expect_error_containing([&] { read_diagnostics_csv(path); }, path.string() + ": " + what);
+  };
+  const std::string header = "epoch,step,layer,quantity,value\n";
+  expect_error("header.csv", "epoch,step\n1,1,,train_loss,2\n", "not a diagnostics file");
+  expect_error("short.csv", header + "1,1,,train_loss,2\n1,2,bn1\n", "line 3 is not");
+  expect_error("number.csv", header + "1,1,,train_loss,fast\n", "line 2 is not");
+  expect_error("epoch.csv", header + "0,1,,train_loss,2\n", "line 2 is not");
+  EXPECT_THROW(read_diagnostics_csv(dir_ / "absent.csv"), Error);
+}
+
+TEST_F(ReportTest, DiagnosticsBySettingDrawOneColourPerSetting) {
+  // bn2 and gn2 are the same place of two networks: one panel holds both settings' lines.
+  const std::vector<SettingDiagnostics> settings = {
+      {"BatchNorm", {example_diagnostics("bn", 1.0), example_diagnostics("bn", 1.1)}},
+      {"GroupNorm", {example_diagnostics("gn", 2.0)}},
+  };
+  plot_diagnostics_by_setting(dir_ / "by-setting.png", settings, "diagnostics by setting");
+  const Png png = read_png(dir_ / "by-setting.png");
+  EXPECT_EQ(png.width, 2400);
+  for (std::uint32_t colour : {0x1F77B4u, 0xFF7F0Eu}) EXPECT_GT(count_colour(png, colour), 100u) << std::hex << colour;
+  const std::vector<SettingDiagnostics> none = {{"BatchNorm", {}}, {"GroupNorm", {}}};
+  EXPECT_THROW(plot_diagnostics_by_setting(dir_ / "none.png", none, "t"), Error);
+  EXPECT_FALSE(fs::exists(dir_ / "none.png"));
 }
 
 TEST(MeanStd, MeanAndSampleStandardDeviation) {

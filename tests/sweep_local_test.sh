@@ -80,8 +80,9 @@ rc=0; "$normlab" sweep grid.toml --grid norm=group,layer,instance --grid groups=
 if [ "$rc" -eq 0 ] && grep -q '(accuracy-vs-channels-per-group.png)' "$tmp/g/report.md" &&
    python3 -c "import sys; d=open(sys.argv[1],'rb').read(); sys.exit(not (d[:4]==b'\x89PNG' and d[-8:-4]==b'IEND'))" \
      "$tmp/g/accuracy-vs-channels-per-group.png" &&
-   grep -q '^| SeedNet | GroupNorm | groups=2 |' "$tmp/g/report.md"; then
-  ok "a group-count sweep's report: accuracy against channels per group"
+   grep -q '^| SeedNet | GroupNorm | groups=2 |' "$tmp/g/report.md" &&
+   grep -q '(diagnostics-by-setting.png)' "$tmp/g/report.md" && [ -s "$tmp/g/diagnostics-by-setting.png" ]; then
+  ok "a group-count sweep's report: accuracy against channels per group, diagnostics by setting"
 else
   bad "group-count report (exit $rc)"; tail -3 "$tmp/g.out"; cat "$tmp/g/report.md" 2>/dev/null | head -20
 fi
@@ -225,8 +226,10 @@ nl eval --weights "$tmp/s/seed-group-b32-lr0.01-s1" --data "$data" --threads 1
   { bad "eval --weights RUN (exit $rc)"; cat "$tmp/err"; }
 
 # compare follows the same rule: a run of another recipe in its directory is refused, not reused.
-"$normlab" compare --norms batch --epochs 1 --limit 256 --batch-size 32 --threads 1 --out "$tmp/cmp" \
+"$normlab" compare --norms batch,none --epochs 1 --limit 256 --batch-size 32 --threads 1 --out "$tmp/cmp" \
   --data "$data" >/dev/null 2>&1
+[ -s "$tmp/cmp/comparison-diagnostics.png" ] && ok "compare overlays the norms' diagnostics (comparison-diagnostics.png)" ||
+  bad "compare wrote no comparison-diagnostics.png"
 expect_refusal "compare over a run of another momentum" 'cmp/batch-seed1|--momentum 0.5 \(the run has 0.9\)' "$tmp/cmp" -- \
   compare --norms batch --epochs 1 --limit 256 --batch-size 32 --threads 1 --out "$tmp/cmp" --data "$data" --momentum 0.5
 expect_error "compare --norm" '--norm is not taken here|--norms' -- compare --norm batch --out "$tmp/cmp" --data "$data"

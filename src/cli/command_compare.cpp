@@ -9,6 +9,7 @@
 #include "normlab/base/error.hpp"
 #include "normlab/train/models.hpp"
 #include "normlab/report/comparison_table.hpp"
+#include "normlab/report/diagnostics_files.hpp"
 #include "normlab/report/confusion.hpp"
 #include "normlab/report/curves.hpp"
 #include "normlab/report/gallery.hpp"
@@ -89,6 +90,7 @@ void add_compare_command(CLI::App& app) {
     const Cifar10 data = Cifar10::load(resolve_data_dir(base.data_dir));
     std::vector<RunGroup> groups;
     std::vector<CurveSeries> curves;
+    std::vector<SettingDiagnostics> diagnostics;  // the norms overlaid layer by layer
     for (const auto& norm : *norms) {
       RunGroup group{norm_display_name(norm), describe_network(base.net, norm).parameters, {}, {}};
       for (int k = 0; k < *seeds; ++k) {
@@ -101,6 +103,12 @@ void add_compare_command(CLI::App& app) {
           continue;
         }
         group.runs.push_back(read_metrics_json(fs::path(config.out_dir) / "metrics.json"));
+        const fs::path samples = fs::path(config.out_dir) / "diagnostics.csv";
+        if (fs::exists(samples)) {  // runs made before the diagnostics have none
+          if (diagnostics.empty() || diagnostics.back().label != group.norm)
+            diagnostics.push_back({group.norm, {}});
+          diagnostics.back().runs.push_back(read_diagnostics_csv(samples));
+        }
       }
       // The curve shows the mean test accuracy over the seeds, epoch by epoch.
       CurveSeries series{group.norm, {}};
@@ -115,6 +123,10 @@ void add_compare_command(CLI::App& app) {
     const std::string title = fmt::format("{}: test accuracy per epoch{}", network_display_name(base.net),
                                           *seeds > 1 ? fmt::format(" (mean of {} seeds)", *seeds) : "");
     plot_comparison(dir / "comparison.png", curves, title, "test accuracy (%)");
+    if (diagnostics.size() >= 2)
+      plot_diagnostics_by_setting(dir / "comparison-diagnostics.png", diagnostics,
+                                  fmt::format("{}: diagnostics by norm{}", network_display_name(base.net),
+                                              *seeds > 1 ? fmt::format(" (mean of {} seeds)", *seeds) : ""));
     const std::string table = comparison_table_markdown(groups);
     write_file_atomically(dir / "comparison.md", table);
     std::printf("%s", table.c_str());

@@ -17,6 +17,7 @@
 #include "normlab/report/comparison_table.hpp"
 #include "normlab/report/confusion.hpp"
 #include "normlab/report/curves.hpp"
+#include "normlab/report/diagnostics_files.hpp"
 #include "normlab/report/gallery.hpp"
 #include "normlab/report/metrics_files.hpp"
 #include "normlab/report/sweep_report.hpp"
@@ -134,6 +135,7 @@ int channels_per_group(const TrainConfig& c) {
 void write_report(const SweepPlan& plan, bool skip_mismatched) {
   const std::vector<RunCheck> checks = check_sweep_points(plan, skip_mismatched);
   std::vector<SweepCell> cells;
+  std::vector<SettingDiagnostics> diagnostics;  // one per cell, its finished runs' samples
   std::map<std::string, std::size_t> cell_of;
   const std::vector<std::string> others = other_settings(plan);
   for (std::size_t i = 0; i < plan.points.size(); ++i) {
@@ -156,6 +158,7 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
         cell_of[key] = cells.size();
         cells.push_back({network_display_name(c.net), norm_display_name(c.norm), other, c.batch, k,
                          {}, c.learning_rate, channels_per_group(c), without_groups(other), {}, {}, {}, {}});
+        diagnostics.emplace_back();
       }
       SweepCell& cell = cells[cell_of[key]];
       for (int plotted : per_norm_batch ? std::vector<int>{k} : p.norm_batches)
@@ -170,6 +173,8 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
         double sum = 0;
         for (std::size_t e = acc.size() - n; e < acc.size(); ++e) sum += acc[e];
         cell.last5_accuracy.push_back(n ? sum / double(n) : 0.0);
+        if (fs::exists(dir / "diagnostics.csv"))  // runs made before the diagnostics have none
+          diagnostics[cell_of[key]].runs.push_back(read_diagnostics_csv(dir / "diagnostics.csv"));
       } else if (check.action == RunAction::diverged) {
         cell.not_averaged.push_back(fmt::format(
             "{}: diverged at epoch {}, step {} ({})", p.name,
@@ -278,6 +283,30 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
                     fmt::format("{}: final test accuracy, {}", plan.name, settings_words),
                     "setting (see the legend)", "test accuracy (%), mean ± std over seeds", false);
     md += "\n![accuracy by setting](accuracy-by-setting.png)\n";
+  }
+  // The norms overlaid layer by layer, from the runs' diagnostics, where two settings have them.
+  std::vector<SettingDiagnostics> with_samples;
+  auto varies = [&](auto field) {
+    return std::any_of(cells.begin(), cells.end(), [&](const SweepCell& c) { return field(c) != field(cells.front()); });
+  };
+  const bool nets_vary = varies([](const SweepCell& c) { return c.net; });
+  const bool batches_vary = varies([](const SweepCell& c) { return c.batch; });
+  const bool lrs_vary = varies([](const SweepCell& c) { return c.learning_rate; });
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    if (diagnostics[i].runs.empty()) continue;
+    const SweepCell& c = cells[i];
+    std::string label = (nets_vary ? c.net + " " : "") + c.norm;
+    if (c.norm_batch > 0 && c.norm_batch != c.batch) label += fmt::format(" K={}", c.norm_batch);
+    if (!c.other.empty()) label += " " + c.other;
+    if (batches_vary) label += fmt::format(" b{}", c.batch);
+    if (lrs_vary) label += fmt::format(" lr{}", float(c.learning_rate));
+    diagnostics[i].label = label;
+    with_samples.push_back(std::move(diagnostics[i]));
+  }
+  if (with_samples.size() >= 2) {
+    plot_diagnostics_by_setting(plan.dir / "diagnostics-by-setting.png", with_samples,
+                                fmt::format("{}: diagnostics by setting, {}", plan.name, settings_words));
+    md += "\n![diagnostics by setting](diagnostics-by-setting.png)\n";
   }
   write_file_atomically(plan.dir / "report.md", md);
   std::printf("%s", md.c_str());

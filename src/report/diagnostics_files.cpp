@@ -5,15 +5,46 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include "normlab/base/error.hpp"
 #include "normlab/io/atomic_file.hpp"
 #include "plot_axes.hpp"
 #include "plplot_figure.hpp"
+#include "small_multiples.hpp"
 
 namespace normlab {
+
+std::vector<DiagnosticsRow> read_diagnostics_csv(const std::filesystem::path& csv) {
+  std::ifstream in(csv);
+  if (!in) fail(csv, "cannot read");
+  std::string line;
+  if (!std::getline(in, line) || line != "epoch,step,layer,quantity,value")
+    fail(csv, "not a diagnostics file (its first line is not epoch,step,layer,quantity,value)");
+  std::vector<DiagnosticsRow> rows;
+  for (int number = 2; std::getline(in, line); ++number) {
+    DiagnosticsRow r;
+    std::istringstream fields(line);
+    std::string epoch, step, value;
+    char* end = nullptr;
+    const bool parsed = std::getline(fields, epoch, ',') && std::getline(fields, step, ',') &&
+                        std::getline(fields, r.layer, ',') && std::getline(fields, r.quantity, ',') &&
+                        std::getline(fields, value) && !value.empty();
+    if (parsed) {
+      r.epoch = std::atoi(epoch.c_str());
+      r.step = std::atoi(step.c_str());
+      r.value = std::strtod(value.c_str(), &end);
+    }
+    if (!parsed || *end != '\0' || r.epoch < 1 || r.step < 1)
+      fail(csv, fmt::format("line {} is not epoch,step,layer,quantity,value", number));
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
 
 void write_diagnostics_csv(const std::filesystem::path& csv, std::span<const DiagnosticsRow> rows) {
   std::string text = "epoch,step,layer,quantity,value\n";
@@ -34,8 +65,6 @@ struct Panel {
   std::vector<std::string> layers;
   std::map<std::string, Line> lines;
 };
-
-constexpr int kRowPixels = 480, kHeaderPixels = 200;  // a row of panels; the page's titles
 
 // "input_std" -> "input std"; the landscape's "landscape_gradient_change" -> "step: gradient
 // change" (short enough for a panel).
@@ -63,9 +92,9 @@ void plot_diagnostics(const std::filesystem::path& png, std::span<const Diagnost
     line.x.push_back(r.epoch - 1 + double(r.step) / last_step[r.epoch]);
     line.y.push_back(r.value);
   }
-  const int columns = 4, rows_of_panels = int(panels.size() + columns - 1) / columns;
+  const SmallMultiples page{panels.size()};
   const double x_max = std::max(1.0, double(last_step.rbegin()->first));
-  render_plplot_png(png, 2400, kRowPixels * rows_of_panels + kHeaderPixels, [&] {
+  render_plplot_png(png, 2400, page.page_height(), [&] {
     draw_page_title(title);
     plcol0(kSubtleInkColor);
     plschr(0, kNoteTextScale);
@@ -73,36 +102,131 @@ void plot_diagnostics(const std::filesystem::path& png, std::span<const Diagnost
     plschr(0, 1.0);
     for (std::size_t i = 0; i < panels.size(); ++i) {
       Panel& panel = panels[i];
-      // A log scale where the positive values span more than two decades.
-      double lo = INFINITY, hi = -INFINITY;
-      bool positive = true;
-      for (const auto& [layer, line] : panel.lines)
-        for (double v : line.y) {
-          if (!std::isfinite(v)) continue;
-          positive = positive && v > 0;
-          lo = std::min(lo, v);
-          hi = std::max(hi, v);
-        }
-      const bool log_scale = positive && lo > 0 && hi / lo > 100;
+      std::vector<std::vector<double>*> lines;
+      for (auto& [layer, line] : panel.lines) lines.push_back(&line.y);
+      const bool log_scale = to_log_scale_if_spanning_decades(lines);
       std::vector<double> all;
-      for (auto& [layer, line] : panel.lines)
-        for (double& v : line.y) {
-          if (log_scale) v = std::log10(v);
-          all.push_back(v);
-        }
-      const int column = int(i) % columns, row = int(i) / columns;
-      // Room below each panel for its axis labels and above it for its title.
-      const double top = 1.0 - double(kHeaderPixels) / (kRowPixels * rows_of_panels + kHeaderPixels);
-      const double height = top / rows_of_panels;
-      const double width = 1.0 / columns;
-      const PlotArea area{0.06 + column * width, (column + 1) * width - 0.03,
-                          top - (row + 1) * height + 0.34 * height, top - row * height - 0.26 * height};
-      draw_axes(area, {0, x_max}, padded_range(all), x_max > 10 ? 5.0 : 1.0,
+      for (const auto* line : lines) all.insert(all.end(), line->begin(), line->end());
+      draw_axes(page.area(i), {0, x_max}, padded_range(all), x_max > 10 ? 5.0 : 1.0,
                 {title_of(panel.quantity), "epoch", log_scale ? "log10" : ""});
       for (std::size_t k = 0; k < panel.layers.size(); ++k) {
         const Line& line = panel.lines[panel.layers[k]];
         draw_series(line.x, line.y, series_color(k));
       }
+    }
+  });
+}
+
+namespace {
+
+// One setting's panel data: over time for the run's own quantities (loss, accuracy, landscape),
+// by depth for the per-layer ones; each the mean over the setting's runs.
+struct SettingSeries {
+  std::map<std::string, std::map<double, std::pair<double, int>>> over_time;  // x -> (sum, n)
+  std::map<std::string, std::map<int, std::pair<double, int>>> by_depth;     // position -> (sum, n)
+};
+
+void add_run(SettingSeries& series, std::span<const DiagnosticsRow> rows) {
+  if (rows.empty()) return;
+  std::map<int, int> last_step;
+  int last_epoch = 0;
+  for (const DiagnosticsRow& r : rows) {
+    last_step[r.epoch] = std::max(last_step[r.epoch], r.step);
+    last_epoch = std::max(last_epoch, r.epoch);
+  }
+  // Per-layer quantities: the mean over the last epoch's samples, at the layer's position in
+  // network order (bn3, gn3 and ln3 are the same place of different networks).
+  std::map<std::string, std::vector<std::string>> order;
+  std::map<std::pair<std::string, std::string>, std::pair<double, int>> last_epoch_mean;
+  for (const DiagnosticsRow& r : rows) {
+    const double x = r.epoch - 1 + double(r.step) / last_step[r.epoch];
+    if (r.layer.empty()) {
+      auto& [sum, n] = series.over_time[r.quantity][x];
+      sum += r.value;
+      ++n;
+      continue;
+    }
+    auto& layers = order[r.quantity];
+    if (std::find(layers.begin(), layers.end(), r.layer) == layers.end()) layers.push_back(r.layer);
+    if (r.epoch == last_epoch && std::isfinite(r.value)) {
+      auto& [sum, n] = last_epoch_mean[{r.quantity, r.layer}];
+      sum += r.value;
+      ++n;
+    }
+  }
+  for (const auto& [quantity, layers] : order)
+    for (std::size_t i = 0; i < layers.size(); ++i)
+      if (auto it = last_epoch_mean.find({quantity, layers[i]}); it != last_epoch_mean.end()) {
+        auto& [sum, n] = series.by_depth[quantity][int(i) + 1];
+        sum += it->second.first / it->second.second;
+        ++n;
+      }
+}
+
+}  // namespace
+
+void plot_diagnostics_by_setting(const std::filesystem::path& png,
+                                 std::span<const SettingDiagnostics> settings, const std::string& title) {
+  std::vector<SettingSeries> series(settings.size());
+  std::vector<std::string> time_quantities, depth_quantities;  // in order of first appearance
+  auto note = [](std::vector<std::string>& list, const std::string& q) {
+    if (std::find(list.begin(), list.end(), q) == list.end()) list.push_back(q);
+  };
+  double x_max = 1;
+  for (std::size_t s = 0; s < settings.size(); ++s)
+    for (const auto& run : settings[s].runs) {
+      add_run(series[s], run);
+      for (const DiagnosticsRow& r : run) {
+        note(r.layer.empty() ? time_quantities : depth_quantities, r.quantity);
+        x_max = std::max(x_max, double(r.epoch));
+      }
+    }
+  if (time_quantities.empty() && depth_quantities.empty())
+    throw Error(png.string() + ": no diagnostics to plot");
+  std::vector<std::string> panels = time_quantities;
+  panels.insert(panels.end(), depth_quantities.begin(), depth_quantities.end());
+  const SmallMultiples page{panels.size(), 4, 480, 330};  // room for the legend line
+  render_plplot_png(png, 2400, page.page_height(), [&] {
+    draw_page_title(title);
+    plschr(0, kNoteTextScale);
+    plcol0(kSubtleInkColor);
+    plmtex("t", -5.2, 0.5, 0.5, "per-layer panels: the last epoch's mean at each layer's place in the network");
+    plmtex("t", -6.4, 0.5, 0.5, "each line the mean over a setting's runs; log10 where values span decades");
+    for (std::size_t s = 0; s < settings.size(); ++s) {  // the legend: each setting in its colour
+      plcol0(series_color(s));
+      plmtex("t", -8.6, (s + 0.5) / double(settings.size()), 0.5, settings[s].label.c_str());
+    }
+    plschr(0, 1.0);
+    for (std::size_t i = 0; i < panels.size(); ++i) {
+      const bool over_time = i < time_quantities.size();
+      std::vector<std::vector<double>> xs(settings.size()), ys(settings.size());
+      for (std::size_t s = 0; s < settings.size(); ++s) {
+        if (over_time) {
+          for (const auto& [x, sum_n] : series[s].over_time[panels[i]]) {
+            xs[s].push_back(x);
+            ys[s].push_back(sum_n.first / sum_n.second);
+          }
+        } else {
+          for (const auto& [position, sum_n] : series[s].by_depth[panels[i]]) {
+            xs[s].push_back(position);
+            ys[s].push_back(sum_n.first / sum_n.second);
+          }
+        }
+      }
+      std::vector<std::vector<double>*> lines;
+      for (auto& y : ys) lines.push_back(&y);
+      const bool log_scale = to_log_scale_if_spanning_decades(lines);
+      std::vector<double> all, all_x;
+      for (std::size_t s = 0; s < settings.size(); ++s) {
+        all.insert(all.end(), ys[s].begin(), ys[s].end());
+        all_x.insert(all_x.end(), xs[s].begin(), xs[s].end());
+      }
+      const double depth = all_x.empty() ? 1 : *std::max_element(all_x.begin(), all_x.end());
+      const AxisRange x_range = over_time ? AxisRange{0, x_max} : AxisRange{0.5, depth + 0.5};
+      const double tick = over_time ? (x_max > 10 ? 5.0 : 1.0) : (depth > 9 ? 2.0 : 1.0);
+      draw_axes(page.area(i), x_range, padded_range(all), tick,
+                {title_of(panels[i]), over_time ? "epoch" : "layer (network order)", log_scale ? "log10" : ""});
+      for (std::size_t s = 0; s < settings.size(); ++s) draw_series(xs[s], ys[s], series_color(s));
     }
   });
 }

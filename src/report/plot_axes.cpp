@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "plplot_figure.hpp"
+#include "small_multiples.hpp"
 
 namespace normlab {
 
@@ -26,6 +27,22 @@ AxisRange padded_range(std::span<const double> values) {
   }
   double margin = (hi - lo) * 0.06;
   return {lo - margin, hi + margin};
+}
+
+bool to_log_scale_if_spanning_decades(std::span<std::vector<double>*> lines) {
+  double lo = INFINITY, hi = -INFINITY;
+  bool positive = true;
+  for (const std::vector<double>* line : lines)
+    for (double v : *line) {
+      if (!std::isfinite(v)) continue;
+      positive = positive && v > 0;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  if (!(positive && lo > 0 && hi / lo > 100)) return false;
+  for (std::vector<double>* line : lines)
+    for (double& v : *line) v = std::log10(v);
+  return true;
 }
 
 AxisRange epoch_range(int count) { return {0.5, std::max(count, 1) + 0.5}; }
