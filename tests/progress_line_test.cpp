@@ -8,17 +8,20 @@ using namespace normlab;
 
 namespace {
 
-EpochMetrics worst_epoch() {
+EpochMetrics epoch_metrics(int epoch, double lr, double train_loss, double train_accuracy,
+                           double test_loss, double test_accuracy, double seconds) {
   EpochMetrics m;
-  m.epoch = 1000;
-  m.learning_rate = 0.000123456;
-  m.train_loss = 12.345678;
-  m.train_accuracy = 100;
-  m.test_loss = 12.345678;
-  m.test_accuracy = 100;
-  m.seconds = 12345.6;
+  m.epoch = epoch;
+  m.learning_rate = lr;
+  m.train_loss = train_loss;
+  m.train_accuracy = train_accuracy;
+  m.test_loss = test_loss;
+  m.test_accuracy = test_accuracy;
+  m.seconds = seconds;
   return m;
 }
+
+EpochMetrics worst_epoch() { return epoch_metrics(1000, 0.000123456, 12.345678, 100, 12.345678, 100, 12345.6); }
 
 StepProgress worst_step() { return {1000, 1000, 781, 781, 123456, 12.345678, 100, 123456}; }
 
@@ -34,14 +37,7 @@ TEST(ProgressLine, EveryLineFitsItsWidth) {
 }
 
 TEST(ProgressLine, AWideScreenGetsEveryField) {
-  EpochMetrics m;
-  m.epoch = 3;
-  m.learning_rate = 0.01;
-  m.train_loss = 1.23456;
-  m.train_accuracy = 55.5;
-  m.test_loss = 1.5;
-  m.test_accuracy = 50.25;
-  m.seconds = 21.04;
+  const EpochMetrics m = epoch_metrics(3, 0.01, 1.23456, 55.5, 1.5, 50.25, 21.04);
   EXPECT_EQ(epoch_line("SeedNet/batch", 20, m, 200),
             "SeedNet/batch epoch 3/20  lr 0.01000  train loss 1.2346 acc 55.50%  test loss 1.5000 acc 50.25%  21.0s");
   EXPECT_EQ(step_line("SeedNet/batch", {3, 20, 195, 390, 2400, 1.5, 45, 20}, 200),
@@ -50,14 +46,7 @@ TEST(ProgressLine, AWideScreenGetsEveryField) {
 }
 
 TEST(ProgressLine, EightyColumnsKeepTrainAndTestLossAndAccuracy) {
-  EpochMetrics m;
-  m.epoch = 20;
-  m.learning_rate = 0.01;
-  m.train_loss = 0.61234;
-  m.train_accuracy = 78.5;
-  m.test_loss = 0.7;
-  m.test_accuracy = 76.09;
-  m.seconds = 123.4;
+  const EpochMetrics m = epoch_metrics(20, 0.01, 0.61234, 78.5, 0.7, 76.09, 123.4);
   const std::string line = epoch_line("SeedNet/batch", 20, m, 80);
   EXPECT_LE(line.size(), 80u);
   EXPECT_EQ(line, "SeedNet/batch epoch 20/20  train 78.50% loss 0.612  test 76.09% loss 0.700  123s");
