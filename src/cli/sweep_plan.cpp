@@ -6,10 +6,10 @@
 #include <cctype>
 #include <cstdlib>
 #include <set>
-#include <toml++/toml.h>
 
 #include "commands.hpp"
 #include "did_you_mean.hpp"
+#include "sweep_file.hpp"
 #include "normlab/base/error.hpp"
 #include "normlab/train/models.hpp"
 
@@ -18,17 +18,6 @@ namespace normlab::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-// An option's values as command-line words: the grid's values, or a [train] value.
-using Values = std::vector<std::string>;
-
-std::string word_of(const toml::node& value, const std::string& where) {
-  if (auto v = value.as_string()) return v->get();
-  if (auto v = value.as_integer()) return std::to_string(v->get());
-  if (auto v = value.as_floating_point()) return fmt::format("{}", v->get());
-  if (auto v = value.as_boolean()) return v->get() ? "true" : "false";
-  fail(where, "must be a string, a number or true/false");
-}
 
 Values split_list(const std::string& text) {
   Values out;
@@ -58,10 +47,6 @@ void append_option(std::vector<std::string>& args, const std::string& key, const
     args.push_back(value);
   }
 }
-
-// A [[skip]] table: the points whose grid values match every key (one of its values) are left
-// out, e.g. He initialisation for the norms when only the no-norm control needs it.
-using SkipRule = std::vector<std::pair<std::string, Values>>;
 
 bool skipped(const std::vector<SkipRule>& skips, const std::map<std::string, std::string>& settings) {
   return std::any_of(skips.begin(), skips.end(), [&](const SkipRule& rule) {
@@ -117,68 +102,10 @@ std::string point_name(const TrainConfig& c, const std::map<std::string, std::st
 
 SweepPlan read_sweep_plan(const fs::path& file, const SweepOverrides& overrides,
                           const fs::path& out_dir) {
-  std::map<std::string, std::string> train;  // [train]: option -> value
-  std::vector<std::pair<std::string, Values>> grid;
-  std::vector<SkipRule> skips;
-  std::string lr_rule;
-  double reference_batch = 128;
+  SweepFile sweep_file = file.empty() ? SweepFile{} : read_sweep_file(file);
+  auto& [train, grid, skips, lr_rule, reference_batch] = sweep_file;
   const std::string source = file.empty() ? std::string("the sweep options") : file.string();
 
-  if (!file.empty()) {
-    toml::table doc;
-    try {
-      doc = toml::parse_file(file.string());
-    } catch (const toml::parse_error& e) {
-      fail(file, fmt::format("not valid TOML: {} (line {})", e.description(),
-                             e.source().begin.line));
-    }
-    for (const auto& [key, node] : doc) {
-      const std::string k(key.str());
-      if (k != "train" && k != "grid" && k != "lr-scaling" && k != "skip")
-        fail(file, "unknown table or key '" + k + "' (expected [train], [grid], [lr-scaling], [[skip]])");
-      if (k == "skip" ? !node.is_array_of_tables() : !node.is_table())
-        fail(file, "'" + k + "' must be " + (k == "skip" ? "an array of tables ([[skip]])" : "a table"));
-    }
-    if (auto* t = doc["train"].as_table())
-      for (const auto& [key, node] : *t)
-        train[std::string(key.str())] = word_of(node, file.string() + ": train." + std::string(key.str()));
-    if (auto* t = doc["grid"].as_table())
-      for (const auto& [key, node] : *t) {
-        const std::string where = file.string() + ": grid." + std::string(key.str());
-        const toml::array* list = node.as_array();
-        if (!list || list->empty()) fail(where, "must be a non-empty list");
-        Values values;
-        for (const auto& v : *list) values.push_back(word_of(v, where));
-        grid.emplace_back(std::string(key.str()), values);
-      }
-    // toml++ keeps keys sorted; the file's order says which axis varies slowest.
-    std::stable_sort(grid.begin(), grid.end(), [&](const auto& a, const auto& b) {
-      return doc["grid"][a.first].node()->source().begin.line <
-             doc["grid"][b.first].node()->source().begin.line;
-    });
-    if (auto* list = doc["skip"].as_array())
-      for (std::size_t i = 0; i < list->size(); ++i) {
-        SkipRule rule;
-        for (const auto& [key, node] : *list->at(i).as_table()) {
-          const std::string where = fmt::format("{}: skip #{}: {}", file.string(), i + 1, key.str());
-          Values values;
-          if (const toml::array* many = node.as_array())
-            for (const auto& v : *many) values.push_back(word_of(v, where));
-          else
-            values.push_back(word_of(node, where));
-          rule.emplace_back(std::string(key.str()), values);
-        }
-        if (rule.empty()) fail(file, fmt::format("skip #{} is empty (it would skip every point)", i + 1));
-        skips.push_back(rule);
-      }
-    if (auto* t = doc["lr-scaling"].as_table()) {
-      lr_rule = (*t)["rule"].value_or(std::string());
-      reference_batch = (*t)["reference-batch"].value_or(128.0);
-      if (lr_rule != "linear")
-        fail(file, "lr-scaling.rule must be \"linear\" (lr x batch-size / reference-batch)");
-      if (!(reference_batch >= 1)) fail(file, "lr-scaling.reference-batch must be at least 1");
-    }
-  }
   for (const std::string& s : overrides.set) {
     const auto [key, value] = split_assignment(s, "--set");
     train[key] = value;

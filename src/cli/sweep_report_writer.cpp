@@ -1,9 +1,8 @@
-// The report of a sweep: a table of every setting over its seeds and figures of accuracy
-// against the normalisation batch and the SGD batch, from the run directories as they are.
+// The report of a sweep: every setting over its seeds, read from the run directories as they
+// are, as a table (report.md, report.csv) and figures (src/report/sweep_figures.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -15,10 +14,7 @@
 #include "normlab/train/models.hpp"
 #include "normlab/train/provenance.hpp"
 #include "normlab/report/comparison_table.hpp"
-#include "normlab/report/confusion.hpp"
-#include "normlab/report/curves.hpp"
 #include "normlab/report/diagnostics_files.hpp"
-#include "normlab/report/gallery.hpp"
 #include "normlab/report/metrics_files.hpp"
 #include "normlab/report/sweep_report.hpp"
 #include "normlab/train/run_directory.hpp"
@@ -157,7 +153,8 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
       if (!cell_of.count(key)) {
         cell_of[key] = cells.size();
         cells.push_back({network_display_name(c.net), norm_display_name(c.norm), other, c.batch, k,
-                         {}, c.learning_rate, channels_per_group(c), without_groups(other), {}, {}, {}, {}});
+                         {}, c.learning_rate, channels_per_group(c), norm_takes_groups(c.norm),
+                         without_groups(other), {}, {}, {}, {}});
         diagnostics.emplace_back();
       }
       SweepCell& cell = cells[cell_of[key]];
@@ -206,108 +203,9 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
   md += "\n(The same table as CSV: report.csv.)\n";
   write_file_atomically(plan.dir / "report.csv", sweep_table_csv(cells));
 
-  // Accuracy against the normalisation batch: one figure per (net, batch, lr), one line per norm;
-  // against the SGD batch where the norm batch is the batch; else one point per setting.
   const std::string settings_words = fmt::format("{} epoch{}, {}", facts.epochs, facts.epochs == 1 ? "" : "s",
                                                  seeds_text(facts.seeds));
-  std::map<std::string, std::map<std::string, ErrorBarSeries>> by_norm_batch;
-  std::map<std::string, std::map<std::string, ErrorBarSeries>> by_batch;
-  std::map<std::string, std::map<std::string, ErrorBarSeries>> by_channels_per_group;
-  std::map<std::string, std::set<int>> group_counts_drawn;  // GroupNorm's, per figure
-  std::vector<ErrorBarSeries> by_setting;
-  auto add = [](ErrorBarSeries& s, const std::string& label, double x, const MeanStd& m) {
-    s.label = label;
-    s.x.push_back(x);
-    s.mean.push_back(m.mean);
-    s.std.push_back(m.std);
-  };
-  for (const SweepCell& cell : cells) {
-    if (cell.final_accuracy.empty()) continue;
-    const MeanStd m = mean_std(cell.final_accuracy);
-    const std::string label = cell.other.empty() ? cell.norm : cell.norm + " " + cell.other;
-    const std::string group = fmt::format("{}, batch {}, lr {}", cell.net, cell.batch, float(cell.learning_rate));
-    for (int k : cell.plotted_norm_batches) add(by_norm_batch[group][label], label, std::log2(double(k)), m);
-    if (cell.norm_batch == cell.batch || cell.norm_batch == 0)
-      add(by_batch[cell.net][label], label, std::log2(double(cell.batch)), m);
-    if (cell.channels_per_group > 0) {  // GroupNorm's family: one line from instance to layer
-      const std::string family = cell.other_but_groups.empty() ? "group count" : cell.other_but_groups;
-      add(by_channels_per_group[group][family], family, std::log2(double(cell.channels_per_group)), m);
-      if (cell.norm == norm_display_name("group")) group_counts_drawn[group].insert(cell.channels_per_group);
-    }
-    ErrorBarSeries& one = by_setting.emplace_back();
-    add(one, fmt::format("{} {}, b{} lr{}", cell.net, label, cell.batch, float(cell.learning_rate)),
-        double(by_setting.size()), m);
-  }
-  bool drawn = false;
-  auto figures = [&](const auto& groups, const std::string& stem, const std::string& x_label) {
-    for (const auto& [title, series_by_norm] : groups) {
-      std::vector<ErrorBarSeries> series;
-      std::size_t points = 0;
-      for (const auto& [norm, s] : series_by_norm) {
-        series.push_back(s);
-        points = std::max(points, s.x.size());
-      }
-      if (points < 2) continue;  // one x value is no curve
-      std::string file = groups.size() == 1 ? stem + ".png" : stem + "-" + title + ".png";
-      for (char& ch : file)
-        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '_';
-      plot_error_bars(plan.dir / file, series,
-                      fmt::format("{}, {}: final test accuracy", title, settings_words), x_label,
-                      "test accuracy (%), mean ± std over seeds", true);
-      md += fmt::format("\n![{}]({})\n", title, file);
-      drawn = true;
-    }
-  };
-  figures(by_norm_batch, "accuracy-vs-norm-batch", "images per normalisation batch");
-  figures(by_batch, "accuracy-vs-batch", "SGD batch size (norm batch = batch)");
-  // Against the group count only where the sweep varies it (a norm family with GroupNorm at
-  // one G is read from the table).
-  std::erase_if(by_channels_per_group, [&](const auto& g) { return group_counts_drawn[g.first].size() < 2; });
-  for (auto& [group, lines] : by_channels_per_group)
-    for (auto& [family, s] : lines) {  // left to right: 1 channel per group (instance) first
-      std::vector<std::size_t> order(s.x.size());
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return s.x[a] < s.x[b]; });
-      ErrorBarSeries sorted{s.label, {}, {}, {}};
-      for (std::size_t i : order) {
-        sorted.x.push_back(s.x[i]);
-        sorted.mean.push_back(s.mean[i]);
-        sorted.std.push_back(s.std[i]);
-      }
-      s = sorted;
-    }
-  figures(by_channels_per_group, "accuracy-vs-channels-per-group",
-          "channels per group in the widest normalised layers (1: InstanceNorm, all: LayerNorm)");
-  if (!drawn && !by_setting.empty()) {  // e.g. a grid over norms alone
-    plot_error_bars(plan.dir / "accuracy-by-setting.png", by_setting,
-                    fmt::format("{}: final test accuracy, {}", plan.name, settings_words),
-                    "setting (see the legend)", "test accuracy (%), mean ± std over seeds", false);
-    md += "\n![accuracy by setting](accuracy-by-setting.png)\n";
-  }
-  // The norms overlaid layer by layer, from the runs' diagnostics, where two settings have them.
-  std::vector<SettingDiagnostics> with_samples;
-  auto varies = [&](auto field) {
-    return std::any_of(cells.begin(), cells.end(), [&](const SweepCell& c) { return field(c) != field(cells.front()); });
-  };
-  const bool nets_vary = varies([](const SweepCell& c) { return c.net; });
-  const bool batches_vary = varies([](const SweepCell& c) { return c.batch; });
-  const bool lrs_vary = varies([](const SweepCell& c) { return c.learning_rate; });
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    if (diagnostics[i].runs.empty()) continue;
-    const SweepCell& c = cells[i];
-    std::string label = (nets_vary ? c.net + " " : "") + c.norm;
-    if (c.norm_batch > 0 && c.norm_batch != c.batch) label += fmt::format(" K={}", c.norm_batch);
-    if (!c.other.empty()) label += " " + c.other;
-    if (batches_vary) label += fmt::format(" b{}", c.batch);
-    if (lrs_vary) label += fmt::format(" lr{}", float(c.learning_rate));
-    diagnostics[i].label = label;
-    with_samples.push_back(std::move(diagnostics[i]));
-  }
-  if (with_samples.size() >= 2) {
-    plot_diagnostics_by_setting(plan.dir / "diagnostics-by-setting.png", with_samples,
-                                fmt::format("{}: diagnostics by setting, {}", plan.name, settings_words));
-    md += "\n![diagnostics by setting](diagnostics-by-setting.png)\n";
-  }
+  md += draw_sweep_figures(plan.dir, plan.name, settings_words, cells, diagnostics);
   write_file_atomically(plan.dir / "report.md", md);
   std::printf("%s", md.c_str());
   std::fprintf(stderr, "normlab: report written to %s\n", (plan.dir / "report.md").c_str());

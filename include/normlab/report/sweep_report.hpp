@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "normlab/report/diagnostics_files.hpp"
+
 namespace normlab {
 
 // One setting of the grid (net, norm, batch, norm batch, learning rate, and any other option
@@ -22,6 +24,7 @@ struct SweepCell {
   // For GroupNorm, LayerNorm and InstanceNorm: the channels each group normalises in the
   // network's widest normalised layers (LayerNorm: all of them, InstanceNorm: 1); else 0.
   int channels_per_group = 0;
+  bool takes_groups = false;  // GroupNorm: its group count is a setting of the grid
   std::string other_but_groups;  // `other` without "groups=G": the family's line in a figure
   std::vector<double> final_accuracy;  // one per finished seed
   std::vector<double> last5_accuracy;  // mean test accuracy of each finished seed's last 5 epochs
@@ -44,5 +47,13 @@ struct ErrorBarSeries {
 void plot_error_bars(const std::filesystem::path& png, std::span<const ErrorBarSeries> series,
                      const std::string& title, const std::string& x_label,
                      const std::string& y_label, bool x_log2);
+
+// Draws the report's figures into `dir` and returns the Markdown that shows them: accuracy
+// against the normalisation batch, the SGD batch or channels per group (log2) where the cells
+// vary one, else accuracy by setting; and `diagnostics` (one per cell, in cell order; cells
+// without runs that recorded them are left out) overlaid where two cells have them.
+std::string draw_sweep_figures(const std::filesystem::path& dir, const std::string& sweep_name,
+                               const std::string& settings_words, std::span<const SweepCell> cells,
+                               std::vector<SettingDiagnostics> diagnostics);
 
 }  // namespace normlab
