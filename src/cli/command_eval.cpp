@@ -23,17 +23,24 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--weights", *weights,
                   "a run directory, or a directory of .npy files with manifest.json; from a run, "
                   "--net, --norm, --groups and --tta default to the run's")
-      ->required();
-  cmd->add_option("--net", config->net, "network: " + network_names_text())
-      ->check(CLI::IsMember(network_names()));
-  cmd->add_option("--norm", config->norm, "normalisation: " + norm_names_text())
-      ->check(CLI::IsMember(norm_names()));
-  cmd->add_option("--groups", config->groups, "GroupNorm's groups (the seed's: 4)");
-  cmd->add_option("--batch-size", config->batch, "images per forward pass");
-  cmd->add_option("--threads", config->threads, "CPU threads");
-  cmd->add_flag("--tta", config->test_time_flip, "average with the mirror image");
-  cmd->add_option("--data", config->data_dir, "CIFAR-10 binary directory");
-  cmd->add_option("--json", *json_out, "also write the result to this JSON file");
+      ->required()
+      ->group(kRunGroup);
+  cmd->add_option("--json", *json_out, "also write the result to this JSON file")->group(kRunGroup);
+  // Without a run directory to read them from, the network is TrainConfig's default.
+  auto with_default = [](const std::string& what, const auto& value) {
+    return fmt::format("{} (default: {})", what, value);
+  };
+  cmd->add_option("--net", config->net, with_default("network: " + network_names_text(), config->net))
+      ->check(CLI::IsMember(network_names()))
+      ->group(kNetworkGroup);
+  cmd->add_option("--norm", config->norm, with_default("normalisation: " + norm_names_text(), config->norm))
+      ->check(CLI::IsMember(norm_names()))
+      ->group(kNetworkGroup);
+  cmd->add_option("--groups", config->groups, with_default("GroupNorm's groups", config->groups))->group(kNetworkGroup);
+  cmd->add_option("--batch-size", config->batch, with_default("images per forward pass", config->batch))->group(kRunGroup);
+  cmd->add_option("--threads", config->threads, with_default("CPU threads", config->threads))->group(kRunGroup);
+  cmd->add_flag("--tta", config->test_time_flip, "average with the mirror image")->group(kRunGroup);
+  cmd->add_option("--data", config->data_dir, "CIFAR-10 binary directory")->group(kDataGroup);
   cmd->callback([cmd, config, weights, json_out] {
     // A run directory holds weights/ beside config.json; its recipe names the network.
     fs::path dir = *weights, run;
