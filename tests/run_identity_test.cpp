@@ -63,6 +63,7 @@ const std::map<std::string, Case>& cases() {
       {"--epochs", {{}, {"--epochs", "5"}, "--epochs"}},
       {"--seed", {{}, {"--seed", "2"}, "--seed"}},
       {"--threads", {{"--threads", "2"}, {"--threads", "1"}, ""}},  // the same bits for any count
+      {"--unfused", {{}, {"--unfused"}, ""}},  // the same bits as the fused executor
       {"--batch-size", {{}, {"--batch-size", "64"}, "--batch-size"}},
       {"--norm-batch", {{}, {"--norm-batch", "32"}, "--norm-batch"}},
       // 0 is the whole batch, and GroupNorm has no batch statistics: the same computations.

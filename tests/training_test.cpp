@@ -308,6 +308,22 @@ TEST(Diagnostics, SameBitsForAnyThreadCountWithEveryLayerAndQuantity) {
   for (const DiagnosticsRow& r : one.diagnostics) EXPECT_TRUE(std::isfinite(r.value)) << r.layer << " " << r.quantity;
 }
 
+// --unfused runs one op per layer, the reference the fused executor must equal: the same
+// weights, optimizer state, statistics, metrics and diagnostics, bit for bit.
+TEST(Unfused, TrainsTheSameBitsAsTheFusedDefault) {
+  REQUIRE_DATA();
+  for (const auto& [net, norm] : {std::pair{"seed", "batch"}, std::pair{"s8", "group"}}) {
+    SCOPED_TRACE(std::string(net) + "/" + norm);
+    TrainConfig c = small_config(norm);
+    c.net = net;
+    c.limit = 512;
+    const Finished fused = train_uninterrupted(c, data);
+    c.unfused = true;
+    EXPECT_EQ(Trainer(c, data).network().executor(), Executor::layered);
+    expect_identical(fused, train_uninterrupted(c, data));
+  }
+}
+
 // --landscape-every walks the loss along some steps' updates and puts everything back: the same
 // weights, optimizer state, statistics and metrics as without it, plus three finite rows for each
 // measured step; and the walk itself resumes like the rest.

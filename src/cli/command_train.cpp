@@ -99,7 +99,7 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data, int stop_aft
 
 TrainConfig resumed_config(const fs::path& dir, const RecipeOptions& options, const CLI::App& cmd) {
   const TrainConfig saved = read_run_config(dir);
-  const auto changed = options.changed_options(saved, cmd, {"--epochs", "--data", "--threads"});
+  const auto changed = options.changed_options(saved, cmd, {"--epochs", "--data", "--threads", "--unfused"});
   if (!changed.empty())
     fail(dir, "a resumed run keeps its recipe, but " + changed.front() +
                   " was given; start a new run with --out instead");

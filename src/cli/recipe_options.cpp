@@ -103,6 +103,10 @@ const std::vector<Row>& rows() {
        NORMLAB_FIELD(seed)},
       {kRunGroup, "--threads", "threads", "CPU threads (not part of the recipe: any count gives the same bits)",
        NORMLAB_FIELD(threads)},
+      {kRunGroup, "--unfused", "unfused",
+       "one op per layer, without the fused executor: the reference it equals bit for bit (not part "
+       "of the recipe; slower)",
+       {}, [](TrainConfig& c) { c.unfused = true; }},
       {kRunGroup, "--landscape-every", "landscape_every",
        "every N-th step, the loss and gradient along the step's update at 0.5, 1, 2 and 4 times "
        "its length, in diagnostics.csv (4 more forward-backward passes a measured step; 0: off)",

@@ -51,7 +51,8 @@ std::vector<std::string> recipe_differences(const TrainConfig& saved, const Trai
   for (const auto& [pointer, value] : after.items()) {
     // Where the data and the run live, and how many threads run it, are not the recipe: the
     // same bits come out of any thread count. Epochs are checked by the caller.
-    if (pointer == "/data_dir" || pointer == "/out_dir" || pointer == "/epochs" || pointer == "/threads")
+    if (pointer == "/data_dir" || pointer == "/out_dir" || pointer == "/epochs" || pointer == "/threads" ||
+        pointer == "/unfused")
       continue;
     const json was = before.contains(pointer) ? before.at(pointer) : json("nothing");
     if (was == value) continue;

@@ -80,12 +80,16 @@ bool norm_takes_groups(const std::string& norm) {
 }
 
 std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
-                                          int batch, int norm_batch, ConvOptions conv, int groups) {
+                                          int batch, int norm_batch, ConvOptions conv, int groups,
+                                          Executor executor) {
   require_known(net, norm);
   std::unique_ptr<NetworkBase> built;
   for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {
-    if (net_name == net && norm_name == norm)
+    if (net_name != net || norm_name != norm) return;
+    if (executor == Executor::fused)
       built = std::make_unique<Network<Net>>(batch, norm_batch, conv, groups);
+    else
+      built = std::make_unique<Network<Net, Executor::layered>>(batch, norm_batch, conv, groups);
   });
   return built;
 }

@@ -99,6 +99,7 @@ TrainConfig train_config_from_saved(nlohmann::json saved) {
   if (saved.is_object() && !saved.contains("groups")) saved["groups"] = kSeedGroups;
   if (saved.is_object() && !saved.contains("init")) saved["init"] = name_of(InitScheme::pytorch_default);
   if (saved.is_object() && !saved.contains("landscape_every")) saved["landscape_every"] = 0;
+  if (saved.is_object() && !saved.contains("unfused")) saved["unfused"] = false;
   return saved.get<TrainConfig>();
 }
 
@@ -116,7 +117,7 @@ void shorten_floats(nlohmann::json& j) {
 
 // Every key required on reading: a config.json that lacks one is refused, never defaulted.
 #define NORMLAB_TRAIN_CONFIG_KEYS                                                              \
-  net, norm, epochs, seed, threads, batch, norm_batch, groups, init, conv, precision,          \
+  net, norm, epochs, seed, threads, unfused, batch, norm_batch, groups, init, conv, precision,          \
       learning_rate, momentum, nesterov, weight_decay, decay_norms, schedule, label_smoothing, \
       augment, test_time_flip, limit, holdout, landscape_every, data_dir, out_dir
 

@@ -41,7 +41,8 @@ Trainer::Trainer(const TrainConfig& config, const Cifar10& data) : config_(confi
                      " images) is smaller than one batch of " + std::to_string(config_.batch));
 
   net_ = make_network(config_.net, config_.norm, config_.batch, config_.norm_batch,
-                      {config_.conv, config_.precision}, config_.groups);
+                      {config_.conv, config_.precision}, config_.groups,
+                      config_.unfused ? Executor::layered : Executor::fused);
   net_->initialise(config_.seed, config_.init);
   order_.resize(std::size_t(train_.count));
   labels_.resize(std::size_t(config_.batch));

@@ -25,6 +25,7 @@ class NetworkBase {
   // `step` keys the step's randomness (dropout's masks); evaluation draws none.
   virtual void forward(Pass pass, const StepKey& step = {}) const = 0;
   virtual void backward() const = 0;
+  virtual Executor executor() const = 0;
 
   int batch() const { return batch_; }
   const dnnl::stream& stream() const { return stream_; }
@@ -97,6 +98,7 @@ class Network : public NetworkBase {
     ops_.forward(stream_, pass, step);
   }
   void backward() const override { ops_.backward(stream_); }
+  Executor executor() const override { return E; }
 
   // The top-level ops, in order (one per layer when layered: the per-layer benchmarks).
   template <class F>

@@ -86,10 +86,11 @@ bool norm_takes_groups(const std::string& norm);           // true for "group"
 
 // Builds the named network for a batch size; `norm_batch` images share BatchNorm statistics
 // (0: the whole batch); `conv` picks the convolutions' algorithm and precision; `groups` is
-// GroupNorm's group count. Throws Error for a name not in the tables.
+// GroupNorm's group count; `executor` fuses the norms' neighbours into their passes or runs one
+// op per layer (the same bits). Throws Error for a name not in the tables.
 std::unique_ptr<NetworkBase> make_network(const std::string& net, const std::string& norm,
                                           int batch, int norm_batch = 0, ConvOptions conv = {},
-                                          int groups = kSeedGroups);
+                                          int groups = kSeedGroups, Executor executor = Executor::fused);
 
 // The compile-time description of the same network: its layers, parameters and FLOPs.
 struct NetworkDescription {

@@ -35,6 +35,9 @@ struct TrainConfig {
   int epochs = 20;
   std::uint64_t seed = 1;
   int threads = 2;
+  // One op per layer instead of the fused executor: the reference the default equals bit for
+  // bit (not part of the recipe, like threads), slower by the element-wise passes it keeps.
+  bool unfused = false;
   int batch = 128;
   int norm_batch = 0;  // images per BatchNorm statistics group; 0 = the whole batch
   int groups = kSeedGroups;  // GroupNorm's group count (recorded, without effect for other norms)
@@ -78,7 +81,7 @@ inline std::string schedule_name(Schedule s) { return std::string(name_of(s)); }
 
 // A saved configuration (config.json, a checkpoint's). Runs saved before an option existed
 // ran what is now its default, so a missing "conv" reads as "direct", "precision" as "f32",
-// "groups" as 4, "init" as "default" and "landscape_every" as 0; every other key is required.
+// "groups" as 4, "init" as "default", "landscape_every" as 0 and "unfused" as false; every other key is required.
 TrainConfig train_config_from_saved(nlohmann::json saved);
 
 // Every key required: a config.json that lacks one is refused, never silently defaulted.
