@@ -103,16 +103,20 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config)
                 strides, padding, padding}, attr, engine_};
     bwd_weights_pd_ = {{algorithm, src_md_, any_weight_grads, diff_dst_md_, strides, padding,
                         padding}, attr, engine_, fwd_pd_};
-    if (in.has_grad())
+    if (onednn_backward_data())
       bwd_data_pd_ = {{algorithm, diff_src_md_, any_weights, diff_dst_md_, strides, padding,
                        padding}, attr, engine_, fwd_pd_};
   }
-  b.need_scratchpad(fwd_pd_.scratchpad_desc());
+  // Forward's primitive descriptor is the hint the backward ones need; its primitive, scratchpad
+  // and weight copy only where oneDNN runs the forward pass.
+  if (!own_forward_) {
+    b.need_scratchpad(fwd_pd_.scratchpad_desc());
+    fwd_weights_ = view_for(b, fwd_pd_.weights_desc());
+  }
   b.need_scratchpad(bwd_weights_pd_.scratchpad_desc());
-  fwd_weights_ = view_for(b, fwd_pd_.weights_desc());
   grads_md_ = bwd_weights_pd_.diff_weights_desc();
   chunk_grads_ = b.arena().reserve_workspace(chunks * grads_md_.get_size());  // within backward
-  if (in.has_grad()) {
+  if (onednn_backward_data()) {
     b.need_scratchpad(bwd_data_pd_.scratchpad_desc());
     bwd_data_weights_ = view_for(b, bwd_data_pd_.weights_desc());
   }
@@ -177,10 +181,13 @@ void ConvOp::bind(const Arena& arena) {
   auto view_memory = [&](const WeightsView& view, const dnnl::memory& plain) {
     return view.copy.valid() ? mem(view.md, view.copy) : plain;
   };
-  const auto fwd_weights = view_memory(fwd_weights_, weights);
-  if (fwd_weights_.copy.valid()) to_fwd_layout_ = reorder(weights, fwd_weights);
+  dnnl::memory fwd_weights;
+  if (!own_forward_) {
+    fwd_weights = view_memory(fwd_weights_, weights);
+    if (fwd_weights_.copy.valid()) to_fwd_layout_ = reorder(weights, fwd_weights);
+  }
   dnnl::memory bwd_weights;
-  if (in_.has_grad()) {
+  if (onednn_backward_data()) {
     bwd_weights = view_memory(bwd_data_weights_, weights);
     if (bwd_data_weights_.copy.valid()) to_bwd_data_layout_ = reorder(weights, bwd_weights);
   }
@@ -219,16 +226,17 @@ void ConvOp::bind(const Arena& arena) {
       diff_src = chunk_mem(diff_src_md_, in_copy_, k);
       copy_to_in_grad_[k] = reorder(diff_src, own_in_grad);
     }
-    forward_[k] = Call(dnnl::convolution_forward(fwd_pd_), {{DNNL_ARG_SRC, src},
-                                                            {DNNL_ARG_WEIGHTS, fwd_weights},
-                                                            {DNNL_ARG_DST, dst},
-                                                            {DNNL_ARG_SCRATCHPAD, scratch}});
+    if (!own_forward_)
+      forward_[k] = Call(dnnl::convolution_forward(fwd_pd_), {{DNNL_ARG_SRC, src},
+                                                              {DNNL_ARG_WEIGHTS, fwd_weights},
+                                                              {DNNL_ARG_DST, dst},
+                                                              {DNNL_ARG_SCRATCHPAD, scratch}});
     backward_weights_[k] = Call(dnnl::convolution_backward_weights(bwd_weights_pd_),
                                 {{DNNL_ARG_SRC, src},
                                  {DNNL_ARG_DIFF_DST, diff_dst},
                                  {DNNL_ARG_DIFF_WEIGHTS, chunk_mem(grads_md_, chunk_grads_, k)},
                                  {DNNL_ARG_SCRATCHPAD, scratch}});
-    if (in_.has_grad())
+    if (onednn_backward_data())
       backward_data_[k] = Call(dnnl::convolution_backward_data(bwd_data_pd_),
                                {{DNNL_ARG_DIFF_DST, diff_dst},
                                 {DNNL_ARG_WEIGHTS, bwd_weights},
@@ -254,12 +262,11 @@ void ConvOp::forward(const dnnl::stream& s, Pass, const StepKey&) const {
 }
 
 void ConvOp::backward(const dnnl::stream& s) const {
-  const bool onednn_backward_data = in_.has_grad() && !own_backward_data_;
-  if (onednn_backward_data) to_bwd_data_layout_(s);
-  chunks_->for_each([this, onednn_backward_data](int k, const Lane& lane) {
+  if (onednn_backward_data()) to_bwd_data_layout_(s);
+  chunks_->for_each([this](int k, const Lane& lane) {
     grad_to_copy_[k](lane);
     backward_weights_[k](lane);
-    if (!onednn_backward_data) return;
+    if (!onednn_backward_data()) return;
     backward_data_[k](lane);  // with Winograd, over the input's copy: backward weights has read it
     copy_to_in_grad_[k](lane);
   });

@@ -45,6 +45,8 @@ class ConvOp {
   // Whether normlab's own kernels run this layer's forward / backward-data pass.
   bool uses_own_forward() const { return own_forward_; }
   bool uses_own_backward_data() const { return own_backward_data_; }
+  // Whether oneDNN computes the input gradient (the layer has one, and its own kernel does not).
+  bool onednn_backward_data() const { return in_.has_grad() && !own_backward_data_; }
   void bind(const Arena& arena);
   void forward(const dnnl::stream& s, Pass, const StepKey&) const;
   void backward(const dnnl::stream& s) const;
