@@ -225,6 +225,24 @@ nl eval --weights "$tmp/s/seed-group-b32-lr0.01-s1" --data "$data" --threads 1
   ok "eval --weights RUN: GroupNorm weights evaluated as GroupNorm, from the run's config.json" ||
   { bad "eval --weights RUN (exit $rc)"; cat "$tmp/err"; }
 
+# --reuse-from: a point takes a finished run of another sweep with its whole recipe, as it is;
+# a run of other settings is not taken (the point trains).
+rc=0; "$normlab" sweep grid.toml --grid seed=1 --grid norm=batch --grid norm-batch=4 --out "$tmp/r" \
+  --data "$data" --reuse-from "$tmp" >"$tmp/r.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && grep -q "seed-batch-b32-nb4-lr0.01-s1: reused the finished run $tmp/[a-z_0-9]*/seed-batch-b32-nb4-lr0.01-s1 " "$tmp/r.out" &&
+   ! grep -q 'epoch 1/3' "$tmp/r.out" &&
+   [ "$(hash_of "$tmp/r/seed-batch-b32-nb4-lr0.01-s1")" = "$(hash_of "$tmp/s/seed-batch-b32-nb4-lr0.01-s1")" ] &&
+   grep -q '^| SeedNet | BatchNorm | 32 | 4 | 0.01 | 1 |' "$tmp/r/report.md"; then
+  ok "--reuse-from: the point took the finished run of the same recipe, nothing trained"
+else
+  bad "--reuse-from (exit $rc)"; tail -5 "$tmp/r.out"
+fi
+rc=0; "$normlab" sweep grid.toml --grid seed=1 --grid norm=batch --grid norm-batch=4 --set momentum=0.8 \
+  --set epochs=1 --out "$tmp/r2" --data "$data" --reuse-from "$tmp/s" >"$tmp/r2.out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] && ! grep -q 'reused' "$tmp/r2.out" && [ "$(jq -r .momentum "$tmp/r2/seed-batch-b32-nb4-lr0.01-s1/config.json")" = 0.8 ] &&
+  ok "--reuse-from: a run of other settings is not taken; the point trained" ||
+  { bad "--reuse-from with another momentum (exit $rc)"; tail -5 "$tmp/r2.out"; }
+
 # compare follows the same rule: a run of another recipe in its directory is refused, not reused.
 "$normlab" compare --norms batch,none --epochs 1 --limit 256 --batch-size 32 --threads 1 --out "$tmp/cmp" \
   --data "$data" >/dev/null 2>&1

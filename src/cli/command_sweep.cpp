@@ -35,6 +35,10 @@ void add_sweep_command(CLI::App& app) {
                 "leave points whose directory holds a run of other settings alone, and report "
                 "them as not averaged (without it the sweep refuses them)")
       ->group(kRunGroup);
+  auto* reuse = cmd->add_option("--reuse-from", a->reuse_from,
+                  "DIR: before running, a point not started takes a finished run found in DIR (a "
+                  "run, a sweep's directory, or a folder of them) trained with its whole recipe")
+      ->group(kRunGroup);
   auto* point = cmd->add_option("--point", a->point, "run only point I (0-based; a Slurm array task)")
                     ->check(CLI::Range(0, 1'000'000))
                     ->group(kActionGroup);
@@ -62,6 +66,7 @@ void add_sweep_command(CLI::App& app) {
   point->excludes(report)->excludes(list)->excludes(slurm);
   report->excludes(list)->excludes(slurm);
   list->excludes(slurm);
+  reuse->excludes(point)->excludes(report)->excludes(list);
   cmd->callback([a] {
     if (a->file.empty() && a->overrides.grid.empty() && a->overrides.set.empty())
       fail("sweep", "give a sweep file, or --grid/--set options");
@@ -81,8 +86,10 @@ void add_sweep_command(CLI::App& app) {
     } else if (a->report) {
       write_report(plan, a->skip_mismatched);
     } else if (a->slurm) {
+      reuse_finished_runs(plan, a->reuse_from);
       code = write_slurm(*a, plan);
     } else {
+      reuse_finished_runs(plan, a->reuse_from);
       code = run_locally(*a, plan);
       if (code != kExitStopped) write_report(plan, a->skip_mismatched);
     }

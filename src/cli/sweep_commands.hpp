@@ -21,6 +21,7 @@ struct SweepArgs {
   int point = -1;
   bool report = false, list = false, slurm = false, submit = false;
   bool skip_mismatched = false;  // leave points trained with other settings, report them apart
+  std::vector<std::string> reuse_from;  // directories of finished runs a point may take
   std::string partition, time;
   int cpus_per_task = 0;
 };
@@ -42,6 +43,11 @@ void record_point_failure(const SweepPlan& plan, const std::string& name, const 
 void forget_point_failure(const SweepPlan& plan, const std::string& name);
 // Where a Slurm array task's output goes (the script's --output), "" outside an array task.
 std::string this_task_log(const SweepPlan& plan);
+
+// Copies into each point not started yet a finished run found at, or one or two levels below,
+// one of `sources` (outside the sweep's directory) that was trained with the point's whole
+// recipe; says so on stderr. Returns how many points were filled.
+int reuse_finished_runs(const SweepPlan& plan, const std::vector<std::string>& sources);
 
 int run_point(const SweepArgs& args, const SweepPlan& plan, int index);
 int run_locally(const SweepArgs& args, const SweepPlan& plan);
