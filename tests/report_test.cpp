@@ -394,7 +394,7 @@ TEST_F(ReportTest, DiagnosticsBySettingDrawOneColourPerSetting) {
   };
   plot_diagnostics_by_setting(dir_ / "by-setting.png", settings, "diagnostics by setting");
   const Png png = read_png(dir_ / "by-setting.png");
-  EXPECT_EQ(png.width, 2400);
+  EXPECT_EQ(png.width, 1200);
   for (std::uint32_t colour : {0x1F77B4u, 0xFF7F0Eu}) EXPECT_GT(count_colour(png, colour), 100u) << std::hex << colour;
   const std::vector<SettingDiagnostics> none = {{"BatchNorm", {}}, {"GroupNorm", {}}};
   EXPECT_THROW(plot_diagnostics_by_setting(dir_ / "none.png", none, "t"), Error);

@@ -25,7 +25,7 @@ void add_summary_command(CLI::App& app) {
   // The options that shape the network and its arena, from the one option table: the same
   // names, defaults (the network's recipe) and refusals as train's.
   auto options = std::make_shared<RecipeOptions>();
-  options->add_only(*cmd, {"--net", "--norm", "--groups", "--batch-size", "--norm-batch", "--conv", "--precision"});
+  options->add_only(*cmd, {"--net", "--norm", "--groups", "--batch-size", "--norm-batch", "--conv", "--precision", "--unfused"});
   cmd->callback([cmd, options] {
     // Refused before anything is printed, in the words `train` uses (TrainConfig::validate).
     const TrainConfig planned = options->apply(*cmd);
@@ -45,7 +45,8 @@ void add_summary_command(CLI::App& app) {
                 with_commas(d.parameters).c_str(), d.flops / 1e6, d.backward_flops / 1e6,
                 rule.c_str());
     const auto network =
-        make_network(planned.net, planned.norm, planned.batch, planned.norm_batch, {planned.conv, planned.precision}, planned.groups);
+        make_network(planned.net, planned.norm, planned.batch, planned.norm_batch, {planned.conv, planned.precision},
+                     planned.groups, planned.unfused ? Executor::layered : Executor::fused);
     const MemoryPlan& plan = network->arena().plan();
     std::printf("Arena for batch %d (one allocation):\n", planned.batch);
     for (std::size_t r = 0; r < plan.bytes.size(); ++r) {

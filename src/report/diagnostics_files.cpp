@@ -94,7 +94,7 @@ void plot_diagnostics(const std::filesystem::path& png, std::span<const Diagnost
   }
   const SmallMultiples page{panels.size()};
   const double x_max = std::max(1.0, double(last_step.rbegin()->first));
-  render_plplot_png(png, 2400, page.page_height(), [&] {
+  render_plplot_png(png, SmallMultiples::kWidth, page.page_height(), [&] {
     draw_page_title(title);
     plcol0(kSubtleInkColor);
     plschr(0, kNoteTextScale);
@@ -114,7 +114,7 @@ void plot_diagnostics(const std::filesystem::path& png, std::span<const Diagnost
         draw_series(line.x, line.y, series_color(k));
       }
     }
-  });
+  }, SmallMultiples::kTextScale);
 }
 
 namespace {
@@ -185,16 +185,16 @@ void plot_diagnostics_by_setting(const std::filesystem::path& png,
     throw Error(png.string() + ": no diagnostics to plot");
   std::vector<std::string> panels = time_quantities;
   panels.insert(panels.end(), depth_quantities.begin(), depth_quantities.end());
-  const SmallMultiples page{panels.size(), 4, 480, 330};  // room for the legend line
-  render_plplot_png(png, 2400, page.page_height(), [&] {
+  const SmallMultiples page{panels.size(), 4, 240, 95};  // room for the legend line
+  render_plplot_png(png, SmallMultiples::kWidth, page.page_height(), [&] {
     draw_page_title(title);
     plschr(0, kNoteTextScale);
     plcol0(kSubtleInkColor);
-    plmtex("t", -5.2, 0.5, 0.5, "per-layer panels: the last epoch's mean at each layer's place in the network");
-    plmtex("t", -6.4, 0.5, 0.5, "each line the mean over a setting's runs; log10 where values span decades");
+    plmtex("t", -5.0, 0.5, 0.5, "per-layer panels: the last epoch's mean at each layer's place in the network");
+    plmtex("t", -6.1, 0.5, 0.5, "each line the mean over a setting's runs; log10 where values span decades");
     for (std::size_t s = 0; s < settings.size(); ++s) {  // the legend: each setting in its colour
       plcol0(series_color(s));
-      plmtex("t", -8.6, (s + 0.5) / double(settings.size()), 0.5, settings[s].label.c_str());
+      plmtex("t", -8.0, (s + 0.5) / double(settings.size()), 0.5, settings[s].label.c_str());
     }
     plschr(0, 1.0);
     for (std::size_t i = 0; i < panels.size(); ++i) {
@@ -228,7 +228,7 @@ void plot_diagnostics_by_setting(const std::filesystem::path& png,
                 {title_of(panels[i]), over_time ? "epoch" : "layer (network order)", log_scale ? "log10" : ""});
       for (std::size_t s = 0; s < settings.size(); ++s) draw_series(xs[s], ys[s], series_color(s));
     }
-  });
+  }, SmallMultiples::kTextScale);
 }
 
 }  // namespace normlab

@@ -52,7 +52,7 @@ void end_stream(PLINT previous_stream) {
 }  // namespace
 
 void render_plplot_png(const std::filesystem::path& png, int width, int height,
-                       const std::function<void()>& draw) {
+                       const std::function<void()>& draw, double text_scale) {
   std::lock_guard lock(plplot_mutex);
   write_png_atomically(png, [&](const std::filesystem::path& temporary) {
     plplot_abort_message.clear();
@@ -69,6 +69,13 @@ void render_plplot_png(const std::filesystem::path& png, int width, int height,
       plspage(0, 0, width, height, 0, 0);
       set_palette();
       plinit();
+      // The device's text has the same size in pixels on any page: a page of many small panels
+      // scales it down (every later plschr(0, s) is relative to this default).
+      if (text_scale != 1.0) {
+        PLFLT default_height = 0, current_height = 0;
+        plgchr(&default_height, &current_height);
+        plschr(default_height * text_scale, 1.0);
+      }
       pladv(0);
       draw();
     } catch (const PlplotExit& e) {

@@ -24,9 +24,11 @@ inline int series_color(std::size_t index) {
 }
 
 // Calls `draw` on a fresh, initialised PLplot stream of width x height pixels (one page already
-// begun), then writes the PNG atomically. Throws normlab::Error naming `png` when it cannot be
-// written or PLplot reports an error.
+// begun), with text `text_scale` times the device's size, then writes the PNG atomically.
+// Throws normlab::Error naming `png` when it cannot be written or PLplot reports an error.
+// The page is held in memory as 4 bytes a pixel while it is drawn: a run's peak memory counts
+// its largest figure (1200 x 900 for the training curves).
 void render_plplot_png(const std::filesystem::path& png, int width, int height,
-                       const std::function<void()>& draw);
+                       const std::function<void()>& draw, double text_scale = 1.0);
 
 }  // namespace normlab

@@ -14,8 +14,10 @@ namespace normlab {
 struct SmallMultiples {
   std::size_t panels = 0;
   int columns = 4;
-  int row_pixels = 480;
-  int header_pixels = 200;  // the page title and the notes under it
+  int row_pixels = 240;
+  int header_pixels = 100;  // the page title and the notes under it
+  static constexpr int kWidth = 1200;           // with smaller text: about the size in memory of
+  static constexpr double kTextScale = 0.6;     // the training curves, however many panels
 
   int rows() const { return int((panels + columns - 1) / columns); }
   int page_height() const { return row_pixels * rows() + header_pixels; }
