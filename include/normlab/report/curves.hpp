@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "normlab/train/metrics.hpp"
+#include "normlab/report/epoch_metrics.hpp"
 
 namespace normlab {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "normlab/train/diagnostics_row.hpp"
+#include "normlab/report/diagnostics_row.hpp"
 
 namespace normlab {
 

@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "normlab/train/metrics.hpp"
+#include "normlab/report/epoch_metrics.hpp"
 
 namespace normlab {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "normlab/engine/network.hpp"
-#include "normlab/train/diagnostics_row.hpp"
+#include "normlab/report/diagnostics_row.hpp"
 
 namespace normlab {
 

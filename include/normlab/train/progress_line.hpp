@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "normlab/train/metrics.hpp"
+#include "normlab/report/epoch_metrics.hpp"
 
 namespace normlab {
 

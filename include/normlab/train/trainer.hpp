@@ -13,7 +13,7 @@
 #include "normlab/train/diagnostics.hpp"
 #include "normlab/train/evaluator.hpp"
 #include "normlab/train/landscape.hpp"
-#include "normlab/train/metrics.hpp"
+#include "normlab/report/epoch_metrics.hpp"
 #include "normlab/engine/network.hpp"
 #include "normlab/train/train_config.hpp"
 
