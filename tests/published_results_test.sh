@@ -42,7 +42,7 @@ for study_json in "$root"/docs/results/*/study.json; do
     >"$tmp/$study.log" 2>&1 &
   pid=$!
   metrics="$out/$first/metrics.csv"
-  until [ "$(wc -l <"$metrics" 2>/dev/null || echo 0)" -ge 2 ] || ! kill -0 "$pid" 2>/dev/null; do sleep 1; done
+  until { [ -f "$metrics" ] && [ "$(wc -l <"$metrics")" -ge 2 ]; } || ! kill -0 "$pid" 2>/dev/null; do sleep 1; done
   kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   replayed=$((replayed + 1))
   # epoch,learning_rate,train_loss,train_accuracy,test_loss,test_accuracy,seconds: columns 3-6.
