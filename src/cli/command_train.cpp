@@ -99,7 +99,9 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data, int stop_aft
 
 TrainConfig resumed_config(const fs::path& dir, const RecipeOptions& options, const CLI::App& cmd) {
   const TrainConfig saved = read_run_config(dir);
-  const auto changed = options.changed_options(saved, cmd, {"--epochs", "--data", "--threads", "--unfused"});
+  std::vector<std::string> may_change = {"--epochs", "--data"};  // and the execution settings
+  for (std::string_view key : kExecutionSettings) may_change.push_back("--" + std::string(key));
+  const auto changed = options.changed_options(saved, cmd, may_change);
   if (!changed.empty())
     fail(dir, "a resumed run keeps its recipe, but " + changed.front() +
                   " was given; start a new run with --out instead");

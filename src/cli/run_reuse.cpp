@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
@@ -49,11 +51,11 @@ std::vector<std::string> recipe_differences(const TrainConfig& saved, const Trai
   json after = with_effective_norm_batch(wanted).flatten();
   std::vector<std::string> differences;
   for (const auto& [pointer, value] : after.items()) {
-    // Where the data and the run live, and how many threads run it, are not the recipe: the
-    // same bits come out of any thread count. Epochs are checked by the caller.
-    if (pointer == "/data_dir" || pointer == "/out_dir" || pointer == "/epochs" || pointer == "/threads" ||
-        pointer == "/unfused")
-      continue;
+    // Where the data and the run live, and how it is executed, are not the recipe: the same
+    // bits come out of any execution setting. Epochs are checked by the caller.
+    const bool execution = std::find(kExecutionSettings.begin(), kExecutionSettings.end(),
+                                     pointer.substr(1)) != kExecutionSettings.end();
+    if (pointer == "/data_dir" || pointer == "/out_dir" || pointer == "/epochs" || execution) continue;
     const json was = before.contains(pointer) ? before.at(pointer) : json("nothing");
     if (was == value) continue;
     const std::string key = dotted(pointer);

@@ -50,13 +50,12 @@ json tensor_table(const NetworkBase& net) {
 }
 
 // The settings that must agree for a checkpoint to continue a run; paths may differ, and so may
-// the thread count and the executor (a run is the same bits with any).
+// the execution settings (a run is the same bits with any).
 json run_identity(const TrainConfig& config) {
   json j = config;
   j.erase("data_dir");
   j.erase("out_dir");
-  j.erase("threads");
-  j.erase("unfused");
+  for (std::string_view key : kExecutionSettings) j.erase(std::string(key));
   if (!schedule_depends_on_length(config.schedule)) j.erase("epochs");  // extensible (--resume --epochs)
   return j;
 }

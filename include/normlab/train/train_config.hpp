@@ -4,8 +4,10 @@
 // src/cli/recipe_options.cpp.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +30,11 @@ struct ChoiceTable<Schedule> {
       {Schedule::cosine, "cosine", "cosine decay from the rate (depends on the run's length)"},
   };
 };
+
+// The settings that say how a run is executed, not what it computes: any value gives the same
+// bits, so they are not part of a run's recipe (a run may be resumed or reused with another).
+// Each is a config.json key and, with dashes, its option.
+inline constexpr std::array<std::string_view, 2> kExecutionSettings = {"threads", "unfused"};
 
 struct TrainConfig {
   std::string net = "seed";    // a name from network_names()
