@@ -300,6 +300,22 @@ TEST(LayerForward, MaxPool2TakesTheLargestOfEachTwoByTwoWindow) {
   expect_close(t.output(), max_pool2(t.input()), 0, 0);
 }
 
+// The pooled widths with a kernel of their own (10, 16, 32 channels), and one read at run time.
+template <int C>
+void expect_max_pool2_exact() {
+  OneLayer<Chain<Input<C, 6, 8>, Conv1x1<C>, MaxPool2>> t(kBatch);
+  t.make_identity(0, C);
+  t.net().forward(Pass::train);
+  expect_close(t.output(), max_pool2(t.input()), 0, 0);
+}
+
+TEST(LayerForward, MaxPool2IsExactAtEveryWidthWithAKernelOfItsOwn) {
+  expect_max_pool2_exact<10>();
+  expect_max_pool2_exact<16>();
+  expect_max_pool2_exact<32>();
+  expect_max_pool2_exact<24>();  // run-time width
+}
+
 TEST(LayerForward, GlobalAvgPoolAveragesEachChannelOverTheImage) {
   OneLayer<Chain<Input<8, 6, 6>, Conv1x1<8>, GlobalAvgPool>> t(kBatch);
   t.make_identity(0, 8);

@@ -229,6 +229,13 @@ TEST(LayerGradient, MaxPool2RoutesTheGradientToEachWindowsMaximum) {
   t.check_input({});
 }
 
+// The widths with a pooling kernel of their own (10 and 16 channels in SeedNet, 32 in S8Net).
+TEST(LayerGradient, MaxPool2RoutesTheGradientAtTheNetworksWidths) {
+  GradientCheck<Behind<MaxPool2, 10>>(kBatch, true, InputValues::distinct).check_input({});
+  GradientCheck<Behind<MaxPool2, 16>>(kBatch, true, InputValues::distinct).check_input({});
+  GradientCheck<Behind<MaxPool2, 32>>(kBatch, true, InputValues::distinct).check_input({});
+}
+
 TEST(LayerGradient, GlobalAvgPoolSpreadsTheGradientEvenly) {
   GradientCheck<Behind<GlobalAvgPool>> t(kBatch, true, InputValues::smooth);
   t.check_input({});
