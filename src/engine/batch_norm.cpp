@@ -1,5 +1,6 @@
 #include "normlab/engine/ops/batch_norm.hpp"
 
+#include "normlab/engine/ops/channel_count.hpp"
 #include "normlab/engine/ops/channel_passes.hpp"
 
 #include <cmath>
@@ -73,9 +74,9 @@ void BatchNormOp::bind(const Arena& arena) {
 // twice, the second time from cache, so the batch crosses memory once; the groups' variance
 // is then combined from the images' moments (Chan et al.), which stays accurate when the mean
 // is large against the spread.
-template <Before kBefore>
+template <int kChannels, Before kBefore>
 void BatchNormOp::image_moments(long image, double* moments) const {
-  const int C = channels_;
+  const int C = kChannels > 0 ? kChannels : channels_;
   const float* __restrict x = x_ + image * pixels_ * C;
   float sum[kMaxChannels], mean[kMaxChannels];
   for (int c = 0; c < C; ++c) sum[c] = 0.f;
@@ -100,14 +101,14 @@ void BatchNormOp::image_moments(long image, double* moments) const {
   }
 }
 
-template <Before kBefore, After kAfter>
+template <int kChannels, Before kBefore, After kAfter>
 void BatchNormOp::image_gradient_sums(long image, double* sums) const {
-  const int C = channels_;
+  const int C = kChannels > 0 ? kChannels : channels_;
   const float* mean = mean_ + long(group_of(image)) * C;
   const float* __restrict x = x_ + image * pixels_ * C;
   const float* __restrict dy = dy_ + image * pixels_ * C;
   float sum_dy[kMaxChannels], sum_dy_xc[kMaxChannels];
-  gradient_sums<0, kBefore, kAfter>(x, dy, pixels_, C, mean, sum_dy, sum_dy_xc, after_state(image));
+  gradient_sums<kChannels, kBefore, kAfter>(x, dy, pixels_, C, mean, sum_dy, sum_dy_xc, after_state(image));
   for (int c = 0; c < C; ++c) {
     sums[c] = sum_dy[c];
     sums[C + c] = sum_dy_xc[c];
@@ -131,20 +132,24 @@ AfterState BatchNormOp::after_state(long image) const {
 
 void BatchNormOp::forward(const dnnl::stream&, Pass pass, const StepKey& step) const {
   with_fusion(fusion_.before, after_in_pass(fusion_.after, pass == Pass::eval), [&](auto before, auto after_kind) {
-    forward_kernel<decltype(before)::value, decltype(after_kind)::value>(pass, step);
+    with_channel_count<16, 32, 64>(channels_, [&](auto c) {
+      forward_kernel<decltype(c)::value, decltype(before)::value, decltype(after_kind)::value>(pass, step);
+    });
   });
 }
 
 void BatchNormOp::backward(const dnnl::stream&) const {
   if (dx_ == nullptr) return;  // no gradient flows into the input
   with_fusion(fusion_.before, fusion_.after, [&](auto before, auto after_kind) {
-    backward_kernel<decltype(before)::value, decltype(after_kind)::value>();
+    with_channel_count<16, 32, 64>(channels_, [&](auto c) {
+      backward_kernel<decltype(c)::value, decltype(before)::value, decltype(after_kind)::value>();
+    });
   });
 }
 
-template <Before kBefore, After kAfter>
+template <int kChannels, Before kBefore, After kAfter>
 void BatchNormOp::forward_kernel(Pass pass, const StepKey& step) const {
-  const int C = channels_;
+  const int C = kChannels > 0 ? kChannels : channels_;
   const long stride = 2L * C;
   // Per group: a (C floats), then b; y = x * a + b.
   float* coefficients = coefficients_ptr_;
@@ -154,7 +159,7 @@ void BatchNormOp::forward_kernel(Pass pass, const StepKey& step) const {
     for (long i = long(chunk) * images_per_chunk_; i < long(chunk + 1) * images_per_chunk_; ++i) {
       const float* a = coefficients + (eval ? 0 : long(group_of(i)) * stride);
       if constexpr (kAfter == After::dropout) dropout_.draw(step, i * image_values, (i + 1) * image_values);
-      scale_and_shift<0, kBefore, kAfter>(x_ + i * image_values, y_ + i * image_values, pixels_, C,
+      scale_and_shift<kChannels, kBefore, kAfter>(x_ + i * image_values, y_ + i * image_values, pixels_, C,
                                           a, a + C, after_state(i));
     }
   };
@@ -170,7 +175,7 @@ void BatchNormOp::forward_kernel(Pass pass, const StepKey& step) const {
   const double count = double(reduced_count_);
   chunks_->for_each([&](int k, const Lane&) {
     for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i)
-      image_moments<kBefore>(i, image_sums_ptr_ + i * stride);
+      image_moments<kChannels, kBefore>(i, image_sums_ptr_ + i * stride);
   });
   // Per group, in image order: mean = mean of the image means; squared deviations = the
   // images' own plus pixels * (image mean - mean)^2.
@@ -211,14 +216,14 @@ void BatchNormOp::forward_kernel(Pass pass, const StepKey& step) const {
 // With xhat = (x - mean) * rstd and M values per channel and group:
 //   dgamma = sum dy * xhat,  dbeta = sum dy
 //   dx = gamma rstd (dy - dbeta / M - xhat dgamma / M) = k1 dy + k2 x + k3
-template <Before kBefore, After kAfter>
+template <int kChannels, Before kBefore, After kAfter>
 void BatchNormOp::backward_kernel() const {
-  const int C = channels_;
+  const int C = kChannels > 0 ? kChannels : channels_;
   const long stride = 2L * C;
   const double count = double(reduced_count_);
   chunks_->for_each([&](int k, const Lane&) {
     for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i)
-      image_gradient_sums<kBefore, kAfter>(i, image_sums_ptr_ + i * stride);
+      image_gradient_sums<kChannels, kBefore, kAfter>(i, image_sums_ptr_ + i * stride);
   });
   double* sum_dy = totals_ptr_;
   double* sum_dy_xc = totals_ptr_ + long(groups_) * C;
@@ -243,7 +248,7 @@ void BatchNormOp::backward_kernel() const {
     for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i) {
       const float* k1 = coefficients_ptr_ + long(group_of(i)) * 3 * C;
       const long offset = i * pixels_ * C;
-      input_gradient<0, kBefore, kAfter>(x_ + offset, dy_ + offset, dx_ + offset, pixels_, C, k1,
+      input_gradient<kChannels, kBefore, kAfter>(x_ + offset, dy_ + offset, dx_ + offset, pixels_, C, k1,
                                          k1 + C, k1 + 2 * C, after_state(i));
     }
   });

@@ -1,5 +1,6 @@
 #include "normlab/engine/ops/group_norm.hpp"
 
+#include "normlab/engine/ops/channel_count.hpp"
 #include "normlab/engine/ops/channel_passes.hpp"
 #include "normlab/net/layers.hpp"
 
@@ -60,27 +61,13 @@ void GroupNormOp::bind(const Arena& arena) {
   }
 }
 
-// The networks' widths get their own instantiation: with the channel count a constant, the
-// per-channel sums over pixels stay in vector registers instead of a stack array the compiler
-// must reload on every pixel. Any other width runs the same code with the count read at run
-// time (kChannels = 0).
-template <class Kernel>
-void with_channel_count(int channels, Kernel&& kernel) {
-  switch (channels) {
-    case 16: return kernel(std::integral_constant<int, 16>{});
-    case 32: return kernel(std::integral_constant<int, 32>{});
-    case 64: return kernel(std::integral_constant<int, 64>{});
-    default: return kernel(std::integral_constant<int, 0>{});
-  }
-}
-
 AfterState GroupNormOp::after_state(long sample) const {
   return after_state_at(fusion_.after, y_, dropout_.keep(), dropout_.scale(), sample * pixels_ * channels_);
 }
 
 void GroupNormOp::forward(const dnnl::stream&, Pass pass, const StepKey& step) const {
   with_fusion(fusion_.before, after_in_pass(fusion_.after, pass == Pass::eval), [&](auto before, auto after_kind) {
-    with_channel_count(channels_, [&](auto c) {
+    with_channel_count<16, 32, 64>(channels_, [&](auto c) {
       forward_kernel<decltype(c)::value, decltype(before)::value, decltype(after_kind)::value>(step);
     });
   });
@@ -89,7 +76,7 @@ void GroupNormOp::forward(const dnnl::stream&, Pass pass, const StepKey& step) c
 void GroupNormOp::backward(const dnnl::stream&) const {
   if (dx_ == nullptr) return;
   with_fusion(fusion_.before, fusion_.after, [&](auto before, auto after_kind) {
-    with_channel_count(channels_, [&](auto c) {
+    with_channel_count<16, 32, 64>(channels_, [&](auto c) {
       backward_kernel<decltype(c)::value, decltype(before)::value, decltype(after_kind)::value>();
     });
   });

@@ -1,6 +1,6 @@
 #include "normlab/engine/ops/pool.hpp"
 
-#include <type_traits>
+#include "normlab/engine/ops/channel_count.hpp"
 
 namespace normlab {
 
@@ -41,20 +41,6 @@ void PoolOp::backward(const dnnl::stream&) const {
 }
 
 namespace {
-
-// The networks' pooled widths get their own instantiation: with the channel count a constant
-// the compiler vectorises the channel loop whole (10 = 8 + 2), where with a run-time count
-// it vectorised blocks of 32 channels only and ran 10 or 16 channels as scalar code. Any
-// other width runs the same code with the count read at run time (kChannels = 0).
-template <class Kernel>
-void with_pooled_width(int channels, Kernel&& kernel) {
-  switch (channels) {
-    case 10: return kernel(std::integral_constant<int, 10>{});
-    case 16: return kernel(std::integral_constant<int, 16>{});
-    case 32: return kernel(std::integral_constant<int, 32>{});
-    default: return kernel(std::integral_constant<int, 0>{});
-  }
-}
 
 // The window's values in order (0,0), (0,1), (1,0), (1,1); a later one wins only if larger.
 // Selects, not branches: the winner is data-dependent, and a branch per value mispredicted
@@ -122,9 +108,12 @@ void max_backward_image(const float* __restrict dy, const std::uint8_t* __restri
 
 }  // namespace
 
+// The networks' pooled widths (10, 16, 32 channels) get their own instantiation: with a
+// run-time count GCC vectorised blocks of 32 channels only (the winner is a byte) and ran 10 or
+// 16 channels as scalar code.
 void PoolOp::max_forward(long image) const {
   const long in_size = long(h_) * w_ * channels_, out_size = long(out_h_) * out_w_ * channels_;
-  with_pooled_width(channels_, [&](auto c) {
+  with_channel_count<10, 16, 32>(channels_, [&](auto c) {
     max_forward_image<decltype(c)::value>(x_ + image * in_size, h_, w_, channels_,
                                           y_ + image * out_size, argmax_ + image * out_size);
   });
@@ -132,7 +121,7 @@ void PoolOp::max_forward(long image) const {
 
 void PoolOp::max_backward(long image) const {
   const long in_size = long(h_) * w_ * channels_, out_size = long(out_h_) * out_w_ * channels_;
-  with_pooled_width(channels_, [&](auto c) {
+  with_channel_count<10, 16, 32>(channels_, [&](auto c) {
     max_backward_image<decltype(c)::value>(dy_ + image * out_size, argmax_ + image * out_size,
                                            h_, w_, channels_, dx_ + image * in_size);
   });

@@ -35,13 +35,14 @@ class BatchNormOp {
  private:
   // One image's per-channel mean and squared deviations from it (into moments[0..2C)); for
   // backward, its sums of dy and of dy * (x - group mean) (into sums[0..2C)).
-  template <Before kBefore>
+  // kChannels: the channel count when compiled for it, else 0 (read at run time).
+  template <int kChannels, Before kBefore>
   void image_moments(long image, double* moments) const;
-  template <Before kBefore, After kAfter>
+  template <int kChannels, Before kBefore, After kAfter>
   void image_gradient_sums(long image, double* sums) const;
-  template <Before kBefore, After kAfter>
+  template <int kChannels, Before kBefore, After kAfter>
   void forward_kernel(Pass pass, const StepKey& step) const;
-  template <Before kBefore, After kAfter>
+  template <int kChannels, Before kBefore, After kAfter>
   void backward_kernel() const;
   // What the fused layer after the norm kept for image i's backward (norm_fusion.hpp).
   AfterState after_state(long image) const;
