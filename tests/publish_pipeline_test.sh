@@ -52,6 +52,24 @@ else
   bad "publish-study (exit $rc)"; cat "$tmp/p1"; cat "$root/README.md"
 fi
 
+# A published study is a source of finished runs: the same sweep from nothing, reusing them,
+# trains nothing and reports the same table; a point of another recipe is not taken.
+rc=0; "$normlab" sweep "$root/sweeps/tiny.toml" --out "$tmp/again" --data "$tmp/data" --jobs 2 \
+  --reuse-from "$root/docs/results" >"$tmp/again.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && [ "$(grep -c 'reused the finished run .*docs/results/tiny/seed-' "$tmp/again.out")" -eq 4 ] &&
+   ! grep -q 'epoch 1/1' "$tmp/again.out" && [ ! -e "$tmp/again/seed-group-b32-lr0.01-s2/checkpoint.bin" ] &&
+   cmp -s <(grep '^| SeedNet' "$tmp/again/report.md") <(grep '^| SeedNet' "$study/report.md"); then
+  ok "sweep --reuse-from a published study: its 4 runs taken, nothing trained, the same report"
+else
+  bad "sweep --reuse-from the published study (exit $rc)"; tail -5 "$tmp/again.out"
+fi
+rc=0; "$normlab" sweep "$root/sweeps/tiny.toml" --grid seed=1 --grid norm=group --set momentum=0.8 --out "$tmp/other" \
+  --data "$tmp/data" --reuse-from "$study" >"$tmp/other.out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] && ! grep -q 'reused' "$tmp/other.out" && [ -f "$tmp/other/seed-group-b32-lr0.01-s1/checkpoint.bin" ] &&
+  [ -z "$(ls -A "$tmp/other" | grep '^\.reuse-')" ] &&
+  ok "sweep --reuse-from a published study: a point of another momentum trains, no staging left behind" ||
+  { bad "sweep --reuse-from with another momentum (exit $rc)"; tail -5 "$tmp/other.out"; }
+
 rc=0; tables --check >"$tmp/c1" 2>&1 || rc=$?
 [ "$rc" -eq 0 ] && ok "readme-tables --check: the README's table is its report's" || { bad "readme-tables --check (exit $rc)"; cat "$tmp/c1"; }
 sed -i 's/^| SeedNet | GroupNorm | 32 | any | 0.01 | 2 | \*\*[0-9.]*/| SeedNet | GroupNorm | 32 | any | 0.01 | 2 | **99.99/' "$root/README.md"

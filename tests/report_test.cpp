@@ -329,6 +329,31 @@ TEST_F(ReportTest, MetricsJsonRoundTripsExactly) {
   EXPECT_NE(read_text(dir_ / "metrics.json").find("\"test_accuracy\""), std::string::npos);
 }
 
+TEST_F(ReportTest, MetricsCsvReadsBackExactly) {
+  auto history = example_history(4);
+  history[1].test_loss = std::numeric_limits<double>::quiet_NaN();  // diverged
+  write_metrics_csv(dir_ / "metrics.csv", history);
+  const auto back = read_metrics_csv(dir_ / "metrics.csv");
+  expect_same_history(back, history);
+  ASSERT_EQ(back.size(), history.size());
+  for (std::size_t i = 0; i < history.size(); ++i) EXPECT_EQ(back[i].seconds, history[i].seconds);
+  EXPECT_TRUE(std::isnan(back[1].test_loss));
+}
+
+TEST_F(ReportTest, MalformedMetricsCsvThrowsNamingTheFileAndLine) {
+  const std::string header = "epoch,learning_rate,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n";
+  auto expect_error = [&](const std::string& name, const std::string& content, const std::string& what) {
+    const fs::path path = dir_ / name;
+    std::ofstream(path) << content;
+    expect_error_containing([&] { read_metrics_csv(path); }, path.string() + ": " + what);
+  };
+  expect_error("header.csv", "epoch,loss\n1,2\n", "line 1 is not the header");
+  expect_error("short.csv", header + "1,0.1,2,3,4,5\n", "line 2 is not 7 numbers");
+  expect_error("word.csv", header + "1,0.1,2,3,4,5,6\n2,0.1,fast,3,4,5,6\n", "line 3 is not 7 numbers");
+  expect_error("long.csv", header + "1,0.1,2,3,4,5,6,7\n", "line 2 is not 7 numbers");
+  EXPECT_THROW(read_metrics_csv(dir_ / "absent.csv"), Error);
+}
+
 TEST_F(ReportTest, MalformedMetricsJsonThrowsNamingTheFile) {
   auto expect_error = [&](const std::string& name, const std::string& content) {
     const fs::path path = dir_ / name;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -90,6 +91,32 @@ std::vector<EpochMetrics> read_metrics_json(const std::filesystem::path& json) {
     EpochMetrics m;
     m.epoch = epoch->get<int>();
     for (const Field& field : kDoubleFields) m.*field.value = read_double(json, entry, i, field.name);
+    epochs.push_back(m);
+  }
+  return epochs;
+}
+
+std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& csv) {
+  std::istringstream text(read_whole_file(csv));
+  std::string header = "epoch", line;
+  for (const Field& field : kDoubleFields) header += std::string(",") + field.name;
+  if (!std::getline(text, line) || line != header)
+    throw Error(csv.string() + ": line 1 is not the header '" + header + "'");
+  std::vector<EpochMetrics> epochs;
+  for (int number = 2; std::getline(text, line); ++number) {
+    const char* p = line.c_str();
+    char* end = nullptr;
+    EpochMetrics m;
+    const long epoch = std::strtol(p, &end, 10);
+    bool ok = end != p && *end == ',';
+    m.epoch = int(epoch);
+    for (const Field& field : kDoubleFields) {
+      if (!ok) break;
+      p = end + 1;
+      m.*field.value = std::strtod(p, &end);  // "nan" for a diverged loss
+      ok = end != p && (*end == ',' || *end == '\0');
+    }
+    if (!ok || *end != '\0') throw Error(fmt::format("{}: line {} is not {} numbers", csv.string(), number, 1 + std::size(kDoubleFields)));
     epochs.push_back(m);
   }
   return epochs;

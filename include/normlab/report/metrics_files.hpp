@@ -19,4 +19,8 @@ void write_metrics_json(const std::filesystem::path& json, std::span<const Epoch
 // Throws normlab::Error naming the file if it cannot be read or is not such an array.
 std::vector<EpochMetrics> read_metrics_json(const std::filesystem::path& json);
 
+// The CSV back (a published study keeps only the CSV). Throws normlab::Error naming the file
+// and line if it cannot be read, its header is not the one written, or a value is no number.
+std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& csv);
+
 }  // namespace normlab
