@@ -52,6 +52,11 @@ else
   bad "publish-study (exit $rc)"; cat "$tmp/p1"; cat "$root/README.md"
 fi
 
+shares="$(grep '^Settings every run shares:' "$study/report.md")"
+[[ "$shares" == *"net=seed"* && "$shares" == *"epochs=1"* && "$shares" != *"threads="* && "$shares" != *"unfused="* ]] &&
+  ok "the report's shared settings are the recipe's, not how the runs were executed (threads)" ||
+  bad "the report's shared settings: $shares"
+
 # A published study is a source of finished runs: the same sweep from nothing, reusing them,
 # trains nothing and reports the same table; a point of another recipe is not taken.
 rc=0; "$normlab" sweep "$root/sweeps/tiny.toml" --out "$tmp/again" --data "$tmp/data" --jobs 2 \
