@@ -24,6 +24,20 @@ cp -a "$tmp/ref1" "$d"
 nl train --resume "$d" --epochs 3 --data "$data" --lr 0.01 --batch-size 32 --norm batch --net seed --limit 256
 expect_hash "--resume --epochs 3 (and identical options) on a finished 1-epoch run equals a straight 3-epoch run" "$d" "${ref[3]}"
 
+grep -q 'kernels until now' "$tmp/err" && bad "a resume on the same kernels printed the other-kernels note" ||
+  ok "--resume on the kernels the run was made with: no note"
+# A resume on other oneDNN kernels (SSE4.1's: every x86-64 CPU has them) is noted, and recorded.
+d="$tmp/other-kernels"
+cp -a "$tmp/ref1" "$d"
+first_isa=$(jq -r .provenance.onednn_isa "$d/config.json")
+if [ "$first_isa" != sse41 ]; then
+  rc=0; ONEDNN_MAX_CPU_ISA=SSE41 timeout -k 5 120 "$normlab" train --resume "$d" --epochs 2 --data "$data" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  [ "$rc" -eq 0 ] && grep -q "note: $d trained on oneDNN's $first_isa kernels until now and continues on sse41" "$tmp/err" &&
+    [ "$(jq -r '.resumed[-1].onednn_isa' "$d/config.json")" = sse41 ] &&
+    ok "--resume on other oneDNN kernels ($first_isa, then sse41): noted on stderr and in config.json's resumed list" ||
+    { bad "--resume on other kernels (exit $rc)"; cat "$tmp/err"; }
+else ok "skip: the run was made with SSE4.1 kernels already"; fi
+
 # Shortening: a 5-epoch run killed after its first epoch, resumed with --epochs 2.
 d="$tmp/shorten"
 "$normlab" train "${tiny[@]}" --epochs 5 --out "$d" >/dev/null 2>&1 &

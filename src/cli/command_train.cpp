@@ -6,6 +6,7 @@
 #include "normlab/engine/conv_options.hpp"
 #include "normlab/base/error.hpp"
 #include "normlab/train/models.hpp"
+#include "normlab/train/provenance.hpp"
 #include "normlab/train/run_directory.hpp"
 #include "normlab/train/stop_signal.hpp"
 #include "normlab/train/trainer.hpp"
@@ -43,6 +44,14 @@ int train_run(TrainConfig config, bool resume, const Cifar10& data, int stop_aft
                    config.epochs, config.epochs == 1 ? "" : "s");
       return kExitOk;
     }
+    // Another machine's kernels round differently: say so, as the run's bits now depend on both.
+    const std::string before = last_kernel_set(dir);
+    const std::string now = provenance(config.threads).value("onednn_isa", "");
+    if (!before.empty() && before != now)
+      std::fprintf(stderr,
+                   "normlab: note: %s trained on oneDNN's %s kernels until now and continues on %s: "
+                   "its results are no longer what either machine gives alone\n",
+                   dir.c_str(), before.c_str(), now.c_str());
     rewrite_run_config(dir, config);  // --epochs may have changed it
     std::error_code ignored;
     fs::remove(dir / "summary.json", ignored);  // it describes a shorter or diverged run

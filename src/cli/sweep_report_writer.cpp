@@ -78,7 +78,7 @@ ReportFacts report_facts(const SweepPlan& plan, const std::vector<RunCheck>& che
     f.erase("/data_dir");
     // How the runs were executed is not a setting they share: any thread count gives the same
     // runs, and the report's own invocation may name another.
-    for (std::string_view key : kExecutionSettings) f.erase("/" + std::string(key));
+    for (std::string_view key : kExecutionSettings) f.erase(std::string(1, '/').append(key));
     flat.push_back(f);
     seeds.insert(p.config.seed);
     facts.epochs = std::max(facts.epochs, p.config.epochs);

@@ -215,6 +215,15 @@ TrainConfig read_run_config(const fs::path& dir) {
   }
 }
 
+std::string last_kernel_set(const fs::path& dir) {
+  std::ifstream in(dir / "config.json");
+  const json saved = json::parse(in, nullptr, false);
+  if (!saved.is_object()) return "";
+  const json resumed = saved.value("resumed", json::array());
+  const json& last = resumed.is_array() && !resumed.empty() ? resumed.back() : saved.value("provenance", json());
+  return last.is_object() ? last.value("onednn_isa", "") : "";
+}
+
 void rewrite_run_config(const fs::path& dir, const TrainConfig& config) {
   json saved = config;
   std::ifstream in(dir / "config.json");

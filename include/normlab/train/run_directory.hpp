@@ -33,6 +33,9 @@ std::string config_difference(const TrainConfig& saved, const TrainConfig& wante
 // config.json; an error names the file and the setting at fault.
 TrainConfig read_run_config(const std::filesystem::path& dir);
 void rewrite_run_config(const std::filesystem::path& dir, const TrainConfig& config);
+// The oneDNN kernel set (provenance's onednn_isa) the run last trained with: its latest
+// resume's, else its start's; empty if config.json does not say.
+std::string last_kernel_set(const std::filesystem::path& dir);
 
 // After every epoch: the checkpoint, metrics files and curves. The state must be finite.
 void write_epoch_outputs(const std::filesystem::path& dir, const TrainConfig& config,
