@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "normlab/engine/bf16_copies.hpp"
 #include "normlab/engine/loss.hpp"
 #include "normlab/net/nets.hpp"
 #include "normlab/engine/network.hpp"
@@ -251,6 +252,72 @@ TEST(Bf16, IsBitReproducibleWithTwoThreads) {
   SKIP_UNLESS_ONEDNN_HAS("bf16");
   omp_set_num_threads(2);
   expect_same_bits(train(kBf16, 3), train(kBf16, 3));
+}
+
+#define SKIP_UNLESS_NATIVE_BF16()                                                            \
+  if (!cpu_has_native_bf16())                                                              \
+  GTEST_SKIP() << "this CPU converts to bf16 by emulation (no AVX512_BF16 or AMX): the "     \
+                  "convolutions convert their own copies"
+
+// normlab's conversion rounds every float as oneDNN's reorder does on this CPU: halfway cases
+// to even, denormals to a zero of their sign, infinities kept, NaN quiet.
+TEST(Bf16, ConversionRoundsAsOneDnnDoes) {
+  SKIP_UNLESS_NATIVE_BF16();
+  std::vector<float> x;
+  std::mt19937 rng(11);
+  for (int i = 0; i < 4000; ++i) {  // random bit patterns: every exponent, both signs
+    std::uint32_t u = rng();
+    float f;
+    std::memcpy(&f, &u, 4);
+    if (!std::isnan(f)) x.push_back(f);
+  }
+  for (std::uint32_t u : {0x3f808000u, 0x3f818000u, 0xbf808000u, 0x3f807fffu, 0x3f808001u,  // ties
+                          0x00000001u, 0x807fffffu, 0x00000000u, 0x80000000u,              // denormals, zeros
+                          0x7f800000u, 0xff800000u, 0x7f7fffffu, 0x7fc00000u, 0x7f800001u}) { // inf, max, NaN
+    float f;
+    std::memcpy(&f, &u, 4);
+    x.push_back(f);
+  }
+  const long n = long(x.size());
+  std::vector<std::uint16_t> ours(x.size()), onednn(x.size());
+  convert_to_bf16(x.data(), ours.data(), n);
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  const dnnl::memory from({{n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a}, engine, x.data());
+  const dnnl::memory to({{n}, dnnl::memory::data_type::bf16, dnnl::memory::format_tag::a}, engine, onednn.data());
+  dnnl::reorder(from, to).execute(stream, const_cast<dnnl::memory&>(from), const_cast<dnnl::memory&>(to));
+  stream.wait();
+  int differ = 0;
+  for (long i = 0; i < n; ++i) differ += ours[i] != onednn[i] ? 1 : 0;
+  EXPECT_EQ(differ, 0) << "of " << n << " floats";
+}
+
+// The norms and pooling write the bf16 copies their neighbouring convolutions read, in their
+// own passes; the step is the same bits as when every convolution converts its own. In
+// SeedNet, 20 copies: the inputs of the ten convolutions after a norm, a pool or the global
+// average pool, and the output gradients of the eight 3x3 convolutions before a norm and the
+// two 1x1 before a pool.
+template <class Net>
+void expect_copies_by_writers_change_nothing(int expected_copies) {
+  ConvOptions by_convolutions = kBf16;
+  by_convolutions.bf16_copies_by_writers = false;
+  EXPECT_EQ(Network<Net>(8, 0, kBf16).bf16_copies().agreed_count(), expected_copies);
+  EXPECT_EQ(Network<Net>(8, 0, by_convolutions).bf16_copies().agreed_count(), 0);
+  expect_same_bits(train<Net>(kBf16, 3), train<Net>(by_convolutions, 3));
+}
+
+TEST(Bf16, CopiesWrittenByTheNormsAreTheSameBits) {
+  SKIP_UNLESS_NATIVE_BF16();
+  omp_set_num_threads(2);
+  expect_copies_by_writers_change_nothing<SeedNet<BatchNorm>>(20);
+  expect_copies_by_writers_change_nothing<SeedNet<GroupNorm<4>>>(20);
+  expect_copies_by_writers_change_nothing<SeedNet<InstanceNorm>>(20);
+  // Without norms only the pools write copies: C4, C7 and C10's inputs, c3 and c6's gradients.
+  expect_copies_by_writers_change_nothing<SeedNet<NoNorm>>(5);
+  // S8Net: the gradients of all nine convolutions before a norm, the inputs of all but C1 and
+  // c6: a residual's sum is not its body's output, so c6 after the first one converts its own.
+  expect_copies_by_writers_change_nothing<S8Net<BatchNorm>>(17);
+  expect_copies_by_writers_change_nothing<S8Net<LayerNorm>>(17);
 }
 
 }  // namespace

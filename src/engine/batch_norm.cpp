@@ -16,6 +16,7 @@ BatchNormOp::BatchNormOp(Builder& b, const Tensor& in, Config config)
     : chunks_(&b.chunks()), in_(in), fusion_(config.fusion), channels_(in.shape.c),
       pixels_(long(in.shape.h) * in.shape.w) {
   out_ = b.make_activation(in.shape, in.has_grad());
+  bf16_ = Bf16Writer(b.bf16_copies(), in_, out_);
   if (fusion_.after == After::relu) out_.read_again = true;  // the ReLU's backward reads it
   const int norm_batch = b.norm_batch();
   batch_ = b.batch();
@@ -51,6 +52,7 @@ BatchNormOp::BatchNormOp(Builder& b, const Tensor& in, Config config)
 void BatchNormOp::bind(const Arena& arena) {
   x_ = arena.as<float>(in_.value);
   y_ = arena.as<float>(out_.value);
+  bf16_.bind(arena);
   gamma_ = arena.as<float>(scale_);
   beta_ = arena.as<float>(shift_);
   running_mean_ptr_ = arena.as<float>(running_mean_);
@@ -161,6 +163,7 @@ void BatchNormOp::forward_kernel(Pass pass, const StepKey& step) const {
       if constexpr (kAfter == After::dropout) dropout_.draw(step, i * image_values, (i + 1) * image_values);
       scale_and_shift<kChannels, kBefore, kAfter>(x_ + i * image_values, y_ + i * image_values, pixels_, C,
                                           a, a + C, after_state(i));
+      bf16_.wrote_value(y_, i * image_values, image_values);
     }
   };
   if (eval) {
@@ -250,6 +253,7 @@ void BatchNormOp::backward_kernel() const {
       const long offset = i * pixels_ * C;
       input_gradient<kChannels, kBefore, kAfter>(x_ + offset, dy_ + offset, dx_ + offset, pixels_, C, k1,
                                          k1 + C, k1 + 2 * C, after_state(i));
+      bf16_.wrote_gradient(dx_, offset, pixels_ * C);
     }
   });
 }

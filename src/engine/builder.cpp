@@ -22,6 +22,8 @@ Tensor Builder::make_activation(Shape s, bool with_grad) {
   Tensor t;
   t.shape = s;
   t.md = activation_md(s);
+  t.value_id = next_tensor_id_++;
+  t.grad_id = next_tensor_id_++;
   t.value = arena_.reserve(Region::activations, t.md.get_size());
   if (with_grad) t.grad = arena_.reserve(Region::activation_gradients, t.md.get_size());
   note_gradient_use(t);
@@ -30,7 +32,7 @@ Tensor Builder::make_activation(Shape s, bool with_grad) {
 
 Tensor Builder::in_place_output(const Tensor& in) {
   if (in.read_again) return make_activation(in.shape, in.has_grad());
-  return in;
+  return renewed(in);
 }
 
 std::string Builder::next_name(const std::string& kind) {

@@ -88,6 +88,11 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config)
   if (src_md_ != in_chunk) in_copy_ = b.arena().reserve(Region::saved, chunks * src_md_.get_size());
   if (diff_dst_md_ != out_chunk)
     out_copy_ = b.arena().reserve(Region::saved, chunks * diff_dst_md_.get_size());
+  if (bf16) {  // the norms around it may write these copies in their own passes
+    bf16_copies_ = &b.bf16_copies();
+    b.bf16_copies().ask(in, Bf16Side::value, in_copy_);
+    b.bf16_copies().ask(out_, Bf16Side::gradient, out_copy_);
+  }
 
   plain_md_ = dnnl::memory::desc(weight_dims, dt::f32, tag::oihw);
   // format_tag::any lets each primitive pick the weight layout its fastest kernel wants. The
@@ -203,6 +208,11 @@ void ConvOp::bind(const Arena& arena) {
   }
   const auto& in_chunk = in_chunk_md_;
   const auto& out_chunk = out_chunk_md_;
+  auto written_by_neighbour = [&](const Tensor& t, Bf16Side side) {
+    return bf16_copies_ != nullptr && bf16_copies_->agreed(t, side).valid();
+  };
+  const bool input_copy_written = written_by_neighbour(in_, Bf16Side::value);
+  const bool gradient_copy_written = written_by_neighbour(out_, Bf16Side::gradient);
   for (int k = 0; k < chunks; ++k) {
     // The chunk's activation memories the primitives read and write (the network's own, or
     // the copies chosen in the constructor), and the reorders between the two.
@@ -212,11 +222,11 @@ void ConvOp::bind(const Arena& arena) {
     auto src = own_in, dst = own_out, diff_dst = own_out_grad, diff_src = own_in_grad;
     if (in_copy_.valid()) {
       src = chunk_mem(src_md_, in_copy_, k);
-      in_to_copy_[k] = reorder(own_in, src);
+      if (!input_copy_written) in_to_copy_[k] = reorder(own_in, src);
     }
     if (out_copy_.valid()) {
       diff_dst = chunk_mem(diff_dst_md_, out_copy_, k);
-      grad_to_copy_[k] = reorder(own_out_grad, diff_dst);
+      if (!gradient_copy_written) grad_to_copy_[k] = reorder(own_out_grad, diff_dst);
     }
     if (dst_md_ != out_chunk) {
       dst = chunk_mem(dst_md_, out_copy_, k);

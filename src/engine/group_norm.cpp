@@ -29,6 +29,7 @@ GroupNormOp::GroupNormOp(Builder& b, const Tensor& in, Config config)
     throw std::invalid_argument("group norm " + name + ": " + std::to_string(channels_) +
                                 " channels do not split into " + std::to_string(groups_) + " groups");
   out_ = b.make_activation(in.shape, in.has_grad());
+  bf16_ = Bf16Writer(b.bf16_copies(), in_, out_);
   if (fusion_.after == After::relu) out_.read_again = true;  // the ReLU's backward reads it
   const dnnl::memory::desc channel_md({channels_}, dnnl::memory::data_type::f32,
                                       dnnl::memory::format_tag::a);
@@ -47,6 +48,7 @@ GroupNormOp::GroupNormOp(Builder& b, const Tensor& in, Config config)
 void GroupNormOp::bind(const Arena& arena) {
   x_ = arena.as<float>(in_.value);
   y_ = arena.as<float>(out_.value);
+  bf16_.bind(arena);
   gamma_ = arena.as<float>(scale_);
   beta_ = arena.as<float>(shift_);
   mean_ = arena.as<float>(mean_slot_);
@@ -126,6 +128,7 @@ void GroupNormOp::forward_kernel(const StepKey& step) const {
     }
     if constexpr (kAfter == After::dropout) dropout_.draw(step, long(n) * P * C, long(n + 1) * P * C);
     scale_and_shift<kChannels, kBefore, kAfter>(x, y, P, C, a, b, after_state(n));
+    bf16_.wrote_value(y_, long(n) * P * C, P * C);
   }
 }
 
@@ -166,6 +169,7 @@ void GroupNormOp::backward_kernel() const {
       }
     }
     input_gradient<kChannels, kBefore, kAfter>(x, dy, dx, P, C, k1, k2, k3, after_state(n));
+    bf16_.wrote_gradient(dx_, long(n) * P * C, P * C);
   }
   // Summing the per-sample partials in a fixed order keeps the parameter gradients deterministic.
   for (int c = 0; c < C; ++c) {

@@ -13,12 +13,14 @@ PoolOp::PoolOp(Builder& b, const Tensor& in, Config config)
   if (max_)
     argmax_slot_ = b.arena().reserve(Region::saved, std::size_t(b.batch()) * out_.shape.size());
   b.next_name(max_ ? "maxpool" : "avgpool");
+  bf16_ = Bf16Writer(b.bf16_copies(), in_, out_);
 }
 
 void PoolOp::bind(const Arena& arena) {
   x_ = arena.as<float>(in_.value);
   y_ = arena.as<float>(out_.value);
   if (max_) argmax_ = arena.as<std::uint8_t>(argmax_slot_);
+  bf16_.bind(arena);
   if (in_.has_grad()) {  // pooling the network input: nothing to propagate
     dy_ = arena.as<float>(out_.grad);
     dx_ = arena.as<float>(in_.grad);
@@ -26,17 +28,23 @@ void PoolOp::bind(const Arena& arena) {
 }
 
 void PoolOp::forward(const dnnl::stream&, Pass, const StepKey&) const {
-  chunks_->for_each([this](int k, const Lane&) {
-    for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i)
+  const long out_size = long(out_h_) * out_w_ * channels_;
+  chunks_->for_each([&](int k, const Lane&) {
+    for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i) {
       max_ ? max_forward(i) : average_forward(i);
+      bf16_.wrote_value(y_, i * out_size, out_size);
+    }
   });
 }
 
 void PoolOp::backward(const dnnl::stream&) const {
   if (dx_ == nullptr) return;
-  chunks_->for_each([this](int k, const Lane&) {
-    for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i)
+  const long in_size = long(h_) * w_ * channels_;
+  chunks_->for_each([&](int k, const Lane&) {
+    for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i) {
       max_ ? max_backward(i) : average_backward(i);
+      bf16_.wrote_gradient(dx_, i * in_size, in_size);
+    }
   });
 }
 

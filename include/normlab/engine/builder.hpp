@@ -10,6 +10,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "normlab/engine/arena.hpp"
+#include "normlab/engine/bf16_copies.hpp"
 #include "normlab/engine/probes.hpp"
 #include "normlab/engine/call.hpp"
 #include "normlab/engine/chunks.hpp"
@@ -43,7 +44,9 @@ class Builder {
   Builder(const dnnl::engine& engine, int batch, int norm_batch, int groups, ConvOptions conv,
           Arena& arena, const ChunkRunner& chunks, GradientProbes& probes)
       : engine_(engine), batch_(batch), norm_batch_(norm_batch), groups_(groups), conv_(conv),
-        arena_(arena), chunks_(chunks), probes_(probes) {}
+        arena_(arena), chunks_(chunks), probes_(probes),
+        bf16_copies_(conv.precision == Precision::bf16 && conv.bf16_copies_by_writers &&
+                     cpu_has_native_bf16()) {}
 
   const dnnl::engine& engine() const { return engine_; }
   int batch() const { return batch_; }
@@ -68,6 +71,16 @@ class Builder {
   // gradient buffers (one activation less in the arena, and writes to lines just read),
   // unless the input is read again, in which case fresh buffers.
   Tensor in_place_output(const Tensor& in);
+  // The same buffers holding other values from here on (written in place, or summed into).
+  Tensor renewed(const Tensor& t) {
+    Tensor r = t;
+    r.value_id = next_tensor_id_++;
+    r.grad_id = next_tensor_id_++;
+    return r;
+  }
+  // Where bf16 convolutions and the ops around them agree who converts (bf16_copies.hpp).
+  Bf16Copies& bf16_copies() { return bf16_copies_; }
+  const Bf16Copies& bf16_copies() const { return bf16_copies_; }
 
   // The arena's plan of activation gradients by lifetime: OpList starts each top-level layer
   // (layers inside a residual's body count as the residual), and notes which gradients a
@@ -109,6 +122,8 @@ class Builder {
   GradientProbes& probes_;
   std::map<std::string, int> name_counts_;
   int layer_ = 0, nesting_ = 0;
+  int next_tensor_id_ = 0;
+  Bf16Copies bf16_copies_;
   std::vector<ParameterInfo> parameters_;
   std::vector<ParameterInfo> buffers_;
 };

@@ -26,6 +26,9 @@ enum class Precision { f32, bf16 };
 struct ConvOptions {
   ConvMode mode = ConvMode::direct;
   Precision precision = Precision::f32;
+  // bf16: the norms write the bf16 copies their neighbouring convolutions read, in their own
+  // passes (bf16_copies.hpp); off, the convolutions convert (the tests' reference). The same bits.
+  bool bf16_copies_by_writers = true;
 };
 
 // The choices a user has, as on the command line and in config.json (winograd_everywhere is

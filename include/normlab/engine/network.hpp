@@ -53,6 +53,8 @@ class NetworkBase {
   virtual std::vector<NormStatistics> norm_statistics() const = 0;
   GradientProbes& gradient_probes() { return probes_; }
   const GradientProbes& gradient_probes() const { return probes_; }
+  // bf16: which copies the ops around the convolutions write (bf16_copies.hpp).
+  const Bf16Copies& bf16_copies() const { return builder_.bf16_copies(); }
   // A tensor in PyTorch's layout (OIHW for conv weights), and back into the arena's layout.
   std::vector<float> read(const ParameterInfo& p) const;
   void write(const ParameterInfo& p, std::span<const float> torch_layout);

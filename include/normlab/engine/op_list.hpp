@@ -191,6 +191,7 @@ class ResidualOp {
   // The body is built between these two: its layers count as this residual's for the plan.
   static Tensor body_input(Builder& b, const Tensor& in) {
     Tensor t = in;
+    t.grad_id = b.renewed(in).grad_id;  // the same values; the gradient is the body's own
     t.read_again = true;
     if (in.has_grad()) t.grad = b.arena().reserve(Region::activation_gradients, in.md.get_size());
     b.note_gradient_use(t);
@@ -199,7 +200,7 @@ class ResidualOp {
   }
   static Tensor own_output(Builder& b, const Tensor& body_out) {
     b.leave_body();
-    Tensor t = body_out;
+    Tensor t = b.renewed(body_out);  // the sum, not the body's output
     if (t.read_again) t.value = b.arena().reserve(Region::activations, t.md.get_size());
     t.read_again = false;
     return t;

@@ -23,6 +23,10 @@ struct Tensor {
   // The value is read again after the next layer has run (by a skip connection, or by the
   // backward of the layer that wrote it), so no layer may overwrite it in place.
   bool read_again = false;
+  // Which values these are (Builder): a layer that rewrites a buffer in place, or sums into
+  // it, hands on a new id, so what was derived from the old values (bf16_copies.hpp) is not
+  // taken for the new ones.
+  int value_id = -1, grad_id = -1;
   bool has_grad() const { return grad.valid(); }
 };
 

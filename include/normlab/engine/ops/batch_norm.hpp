@@ -73,6 +73,9 @@ class BatchNormOp {
   float* dx_ = nullptr;
   const float *gamma_ = nullptr, *beta_ = nullptr;
   float *gamma_grad_ = nullptr, *beta_grad_ = nullptr;
+  // bf16: the copies of its output and input gradient a neighbouring convolution reads,
+  // written image by image in the same passes (bf16_copies.hpp).
+  Bf16Writer bf16_;
   float *mean_ = nullptr, *rstd_ = nullptr, *coefficients_ptr_ = nullptr;
   float *running_mean_ptr_ = nullptr, *running_variance_ptr_ = nullptr;
   double *image_sums_ptr_ = nullptr, *totals_ptr_ = nullptr;

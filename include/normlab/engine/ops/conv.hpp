@@ -68,6 +68,8 @@ class ConvOp {
   dnnl::memory::desc in_chunk_md_, out_chunk_md_;  // one chunk of the network's own buffers
   dnnl::memory::desc src_md_, dst_md_, diff_src_md_, diff_dst_md_;
   Slot in_copy_, out_copy_;
+  // bf16: whether the ops around it write those copies themselves (bf16_copies.hpp).
+  const Bf16Copies* bf16_copies_ = nullptr;
   // normlab's own kernels: the problem, the repacked weights, and the buffers they work on.
   bool own_forward_ = false, own_backward_data_ = false;
   conv3x3::Problem problem_{};

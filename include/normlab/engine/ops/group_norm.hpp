@@ -56,6 +56,9 @@ class GroupNormOp {
   const float* dy_ = nullptr;
   float* dx_ = nullptr;
   float *gamma_grad_ = nullptr, *beta_grad_ = nullptr;
+  // bf16: the copies of its output and input gradient a neighbouring convolution reads,
+  // written image by image in the same passes (bf16_copies.hpp).
+  Bf16Writer bf16_;
   float* partial_ = nullptr;  // per (sample, channel): sum of dy * xhat, sum of dy
 };
 

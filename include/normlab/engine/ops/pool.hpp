@@ -39,6 +39,7 @@ class PoolOp {
   float* y_ = nullptr;
   const float* dy_ = nullptr;
   float* dx_ = nullptr;
+  Bf16Writer bf16_;  // bf16: the copies a neighbouring convolution reads (bf16_copies.hpp)
 };
 
 }  // namespace normlab
