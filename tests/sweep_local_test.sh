@@ -265,6 +265,20 @@ else
   bad "sweep over --label-smoothing (exit $rc)"; cat "$tmp/ls/report.md" 2>/dev/null | head; tail -3 "$tmp/ls.out"
 fi
 
+# A sweep over networks: each keeps its own recipe, stated once per network, not on every row.
+rc=0; "$normlab" sweep --grid net=seed,s8 --set epochs=1 --set limit=256 --set holdout=64 --set batch-size=32 \
+  --set threads=1 --out "$tmp/nets" --data "$data" >"$tmp/nets.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && grep -q "^Settings of each network's own recipe:" "$tmp/nets/report.md" &&
+   grep -qE '^- SeedNet: .*label_smoothing=0, .*schedule=constant' "$tmp/nets/report.md" &&
+   grep -qE '^- S8Net: .*label_smoothing=0.1, .*schedule=one-cycle' "$tmp/nets/report.md" &&
+   grep -q '^| net | norm | batch |' "$tmp/nets/report.md" &&
+   grep -q '^| SeedNet | BatchNorm | 32 | 32 | 0.01 | 1 |' "$tmp/nets/report.md" &&
+   grep -q '^| S8Net | BatchNorm | 32 | 32 | 0.1 | 1 |' "$tmp/nets/report.md"; then
+  ok "a sweep over networks: each network's own recipe stated once, no 'other' column"
+else
+  bad "sweep over networks (exit $rc)"; head -14 "$tmp/nets/report.md" 2>/dev/null; tail -3 "$tmp/nets.out"
+fi
+
 # A diverged point is listed, never averaged; the sweep exits 3.
 rc=0; "$normlab" sweep --set net=seed --set epochs=1 --set limit=512 --set holdout=64 --set batch-size=4 \
   --set lr=10 --set momentum=0.99 --set threads=1 --grid seed=1,2 --out "$tmp/div" --data "$data" \

@@ -33,19 +33,59 @@ std::vector<double> last_epochs_accuracy(const fs::path& dir) {
   return values;
 }
 
+// The options the table has columns for, and the seed, which it averages over.
+const std::set<std::string> kShownInColumns = {"/net", "/norm", "/batch", "/norm_batch", "/learning_rate", "/seed"};
+
+// Each point's options as flat keys ("/augment/flip"), without where it lives and how it was
+// executed (any thread count gives the same runs; the report's own invocation may name another).
+std::vector<json> flat_configs(const SweepPlan& plan) {
+  std::vector<json> flat;
+  for (const SweepPoint& p : plan.points) {
+    json f = json(p.config).flatten();
+    f.erase("/out_dir");
+    f.erase("/data_dir");
+    for (std::string_view key : kExecutionSettings) f.erase(std::string(1, '/').append(key));
+    flat.push_back(f);
+  }
+  return flat;
+}
+
+std::string setting_text(const std::string& key, const json& value) {
+  std::string name = key.substr(1);
+  std::replace(name.begin(), name.end(), '/', '.');
+  return name + "=" + value_text(value);
+}
+
+// The options that differ between points but not between points of one network: each net's
+// own recipe (S8Net's label smoothing, schedule, ...) in a sweep over networks. The report
+// states them once per network instead of on every row; the net column splits the cells.
+std::set<std::string> per_network_keys(const SweepPlan& plan, const std::vector<json>& flat) {
+  std::set<std::string> keys;
+  for (const auto& [key, value] : flat.front().items()) {
+    bool varies = false, within_a_net = false;
+    for (std::size_t i = 0; i < flat.size(); ++i) {
+      if (flat[i].value(key, json()) != value) varies = true;
+      for (std::size_t j = 0; j < i; ++j)
+        if (plan.points[j].config.net == plan.points[i].config.net &&
+            flat[j].value(key, json()) != flat[i].value(key, json()))
+          within_a_net = true;
+    }
+    if (varies && !within_a_net && !kShownInColumns.count(key)) keys.insert(key);
+  }
+  return keys;
+}
+
 // The options the points differ in besides those the report has columns for (and the seed,
-// which it averages over, and where each run lives): "conv=winograd". They split cells, so
+// which it averages over, and each network's own recipe): "conv=winograd". They split cells, so
 // runs with different settings are never averaged together.
 std::vector<std::string> other_settings(const SweepPlan& plan) {
-  static const std::set<std::string> shown = {"/net", "/norm", "/batch", "/norm_batch",
-                                              "/learning_rate", "/seed",
-                                              "/out_dir", "/data_dir"};
-  std::vector<json> flat;
-  for (const SweepPoint& p : plan.points) flat.push_back(json(p.config).flatten());
+  const std::vector<json> flat = flat_configs(plan);
+  const std::set<std::string> per_network = per_network_keys(plan, flat);
   std::set<std::string> varying;
   for (const json& f : flat)
     for (const auto& [key, value] : f.items())
-      if (!shown.count(key) && value != flat.front().value(key, json())) varying.insert(key);
+      if (!kShownInColumns.count(key) && !per_network.count(key) && value != flat.front().value(key, json()))
+        varying.insert(key);
   std::vector<std::string> others;
   for (const json& f : flat) {
     std::string text;
@@ -61,6 +101,7 @@ std::vector<std::string> other_settings(const SweepPlan& plan) {
 // What the report says of the sweep as a whole.
 struct ReportFacts {
   std::string shared;   // "augment.flip=true, batch=128, ..." (config keys, as in sweep files)
+  std::string per_network;  // "- SeedNet: label_smoothing=0, ...\n- S8Net: ..." (per_network_keys)
   std::string commits;  // which commit wrote the report and which trained the runs
   int epochs = 0;       // the most any point asks
   std::size_t seeds = 0;
@@ -70,16 +111,9 @@ std::string seeds_text(std::size_t n) { return n == 1 ? "1 seed" : std::to_strin
 
 ReportFacts report_facts(const SweepPlan& plan, const std::vector<RunCheck>& checks) {
   ReportFacts facts;
-  std::vector<json> flat;
+  const std::vector<json> flat = flat_configs(plan);
   std::set<std::uint64_t> seeds;
   for (const SweepPoint& p : plan.points) {
-    json f = json(p.config).flatten();
-    f.erase("/out_dir");
-    f.erase("/data_dir");
-    // How the runs were executed is not a setting they share: any thread count gives the same
-    // runs, and the report's own invocation may name another.
-    for (std::string_view key : kExecutionSettings) f.erase(std::string(1, '/').append(key));
-    flat.push_back(f);
     seeds.insert(p.config.seed);
     facts.epochs = std::max(facts.epochs, p.config.epochs);
   }
@@ -88,11 +122,18 @@ ReportFacts report_facts(const SweepPlan& plan, const std::vector<RunCheck>& che
     const bool everywhere = std::all_of(flat.begin(), flat.end(), [&](const json& f) {
       return f.contains(key) && f.at(key) == value;
     });
-    if (everywhere)
-      facts.shared += (facts.shared.empty() ? "" : ", ") + key.substr(1) + "=" + value_text(value);
+    if (everywhere) facts.shared += (facts.shared.empty() ? "" : ", ") + setting_text(key, value);
   }
-  for (char& ch : facts.shared)
-    if (ch == '/') ch = '.';
+  const std::set<std::string> per_network = per_network_keys(plan, flat);
+  std::set<std::string> nets_done;
+  for (std::size_t i = 0; i < plan.points.size() && !per_network.empty(); ++i) {
+    const std::string& net = plan.points[i].config.net;
+    if (!nets_done.insert(net).second) continue;
+    std::string text;
+    for (const std::string& key : per_network)
+      text += (text.empty() ? "" : ", ") + setting_text(key, flat[i].value(key, json()));
+    facts.per_network += fmt::format("- {}: {}\n", network_display_name(net), text);
+  }
   // The runs' commits from their config.json (where they started; a resumed run may add more).
   std::set<std::string> commits;
   for (std::size_t i = 0; i < plan.points.size(); ++i) {
@@ -193,6 +234,7 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
                                "mean ± std over the finished seeds.\n\n",
                                plan.name, plan.points.size(), cells.size(), seeds_text(facts.seeds));
   md += "Settings every run shares: " + facts.shared + ".\n\n";
+  if (!facts.per_network.empty()) md += "Settings of each network's own recipe:\n\n" + facts.per_network + "\n";
   md += facts.commits + "\n\n";
   // With --holdout the accuracy a run reports is the holdout's: say so, it is not the test set's.
   for (const SweepPoint& p : plan.points)
