@@ -18,6 +18,23 @@ std::string draw_sweep_figures(const std::filesystem::path& dir, const std::stri
                                const std::string& settings_words, std::span<const SweepCell> cells,
                                std::vector<SettingDiagnostics> diagnostics) {
   std::string md;
+  // A setting's name in the by-setting figure: the network where the sweep has several, the
+  // batch and learning rate where they differ between settings of one network.
+  auto differs_within_net = [&](auto field) {
+    return std::any_of(cells.begin(), cells.end(), [&](const SweepCell& a) {
+      return std::any_of(cells.begin(), cells.end(),
+                         [&](const SweepCell& b) { return a.net == b.net && field(a) != field(b); });
+    });
+  };
+  const bool several_nets = std::any_of(cells.begin(), cells.end(), [&](const SweepCell& c) { return c.net != cells.front().net; });
+  const bool batch_differs = differs_within_net([](const SweepCell& c) { return c.batch; });
+  const bool lr_differs = differs_within_net([](const SweepCell& c) { return c.learning_rate; });
+  auto setting_label = [&](const SweepCell& c, const std::string& norm_and_other) {
+    std::string text = (several_nets ? c.net + " " : "") + norm_and_other;
+    if (batch_differs) text += fmt::format(", b{}", c.batch);
+    if (lr_differs) text += fmt::format(", lr{}", float(c.learning_rate));
+    return text;
+  };
   // Accuracy against the normalisation batch: one figure per (net, batch, lr), one line per norm;
   // against the SGD batch where the norm batch is the batch; else one point per setting.
   std::map<std::string, std::map<std::string, ErrorBarSeries>> by_norm_batch;
@@ -45,8 +62,7 @@ std::string draw_sweep_figures(const std::filesystem::path& dir, const std::stri
       if (cell.takes_groups) group_counts_drawn[group].insert(cell.channels_per_group);
     }
     ErrorBarSeries& one = by_setting.emplace_back();
-    add(one, fmt::format("{} {}, b{} lr{}", cell.net, label, cell.batch, float(cell.learning_rate)),
-        double(by_setting.size()), m);
+    add(one, setting_label(cell, label), double(by_setting.size()), m);
   }
   bool drawn = false;
   auto figures = [&](const auto& groups, const std::string& stem, const std::string& x_label) {

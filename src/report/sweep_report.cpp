@@ -83,8 +83,13 @@ void plot_error_bars(const std::filesystem::path& png, std::span<const ErrorBarS
   AxisRange x = {*std::min_element(xs.begin(), xs.end()) - 0.3,
                  *std::max_element(xs.begin(), xs.end()) + 0.3};
   const AxisRange y = padded_range(ys);
-  render_plplot_png(png, 1100, 750, [&] {
-    draw_axes({0.085, 0.80, 0.10, 0.89}, x, y, x_log2 ? 1.0 : 0.0,
+  // The legend sits right of the axes: the page widens for long labels (about 16 pixels a
+  // character at the label scale) so that none is cut; the axes keep their 880 pixels.
+  std::size_t longest = 0;
+  for (const auto& s : series) longest = std::max(longest, s.label.size() + 2);
+  const int width = std::max(1100, 880 + 40 + 16 * int(longest));
+  render_plplot_png(png, width, 750, [&] {
+    draw_axes({93.5 / width, 880.0 / width, 0.10, 0.89}, x, y, x_log2 ? 1.0 : 0.0,
               {title, x_label, y_label, x_log2});
     for (std::size_t i = 0; i < series.size(); ++i) {
       const auto& s = series[i];
