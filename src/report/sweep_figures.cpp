@@ -26,7 +26,10 @@ std::string draw_sweep_figures(const std::filesystem::path& dir, const std::stri
                          [&](const SweepCell& b) { return a.net == b.net && field(a) != field(b); });
     });
   };
-  const bool several_nets = std::any_of(cells.begin(), cells.end(), [&](const SweepCell& c) { return c.net != cells.front().net; });
+  auto varies = [&](auto field) {
+    return std::any_of(cells.begin(), cells.end(), [&](const SweepCell& c) { return field(c) != field(cells.front()); });
+  };
+  const bool several_nets = varies([](const SweepCell& c) { return c.net; });
   const bool batch_differs = differs_within_net([](const SweepCell& c) { return c.batch; });
   const bool lr_differs = differs_within_net([](const SweepCell& c) { return c.learning_rate; });
   auto setting_label = [&](const SweepCell& c, const std::string& norm_and_other) {
@@ -112,16 +115,12 @@ std::string draw_sweep_figures(const std::filesystem::path& dir, const std::stri
   }
   // The norms overlaid layer by layer, from the runs' diagnostics, where two settings have them.
   std::vector<SettingDiagnostics> with_samples;
-  auto varies = [&](auto field) {
-    return std::any_of(cells.begin(), cells.end(), [&](const SweepCell& c) { return field(c) != field(cells.front()); });
-  };
-  const bool nets_vary = varies([](const SweepCell& c) { return c.net; });
   const bool batches_vary = varies([](const SweepCell& c) { return c.batch; });
   const bool lrs_vary = varies([](const SweepCell& c) { return c.learning_rate; });
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (diagnostics[i].runs.empty()) continue;
     const SweepCell& c = cells[i];
-    std::string label = (nets_vary ? c.net + " " : "") + c.norm;
+    std::string label = (several_nets ? c.net + " " : "") + c.norm;
     if (c.norm_batch > 0 && c.norm_batch != c.batch) label += fmt::format(" K={}", c.norm_batch);
     if (!c.other.empty()) label += " " + c.other;
     if (batches_vary) label += fmt::format(" b{}", c.batch);

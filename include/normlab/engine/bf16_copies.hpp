@@ -22,7 +22,6 @@ class Bf16Copies {
   // Off, every convolution converts its own copies: with f32, and where the CPU has no native
   // conversion (convert_to_bf16 rounds as the instruction does, which oneDNN then uses).
   explicit Bf16Copies(bool enabled = false) : enabled_(enabled) {}
-  bool enabled() const { return enabled_; }
   void offer(const Tensor& t, Bf16Side side);
   void ask(const Tensor& t, Bf16Side side, const Slot& copy);
   // Once the network is built: the copy both sides agreed on, or an invalid slot.
