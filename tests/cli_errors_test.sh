@@ -156,6 +156,8 @@ skip_sweep $'[[skip]]\nlr = 0.1'
 expect_error "[[skip]] of a key that is no grid axis" "skip #1: 'lr' is not a grid axis" -- sweep "$tmp/skip.toml" --list
 skip_sweep $'[[skip]]\nseed = [1, 2]'
 expect_error "[[skip]] of every point" 'every point of the grid is skipped' -- sweep "$tmp/skip.toml" --list
+expect_error "sweep --report of a sweep never run" 'no-such-sweep: no such sweep directory' -- \
+  sweep --grid seed=1 --out "$tmp/no-such-sweep" --report
 expect_error "sweep --reuse-from a missing directory" 'no-such-runs: --reuse-from: no such directory' -- \
   sweep --grid seed=1 --out "$tmp/reuse-out" --data "$fake" --reuse-from "$tmp/no-such-runs"
 [ ! -e "$tmp/reuse-out" ] && ok "refused --reuse-from: nothing written" || bad "a refused --reuse-from wrote $tmp/reuse-out"

@@ -81,8 +81,10 @@ if [ "$rc" -eq 0 ] && grep -q '(accuracy-vs-channels-per-group.png)' "$tmp/g/rep
    python3 -c "import sys; d=open(sys.argv[1],'rb').read(); sys.exit(not (d[:4]==b'\x89PNG' and d[-8:-4]==b'IEND'))" \
      "$tmp/g/accuracy-vs-channels-per-group.png" &&
    grep -q '^| SeedNet | GroupNorm | groups=2 |' "$tmp/g/report.md" &&
+   grep -q '^| SeedNet | LayerNorm |  |' "$tmp/g/report.md" &&
+   grep -q '^| SeedNet | InstanceNorm |  |' "$tmp/g/report.md" &&
    grep -q '(diagnostics-by-setting.png)' "$tmp/g/report.md" && [ -s "$tmp/g/diagnostics-by-setting.png" ]; then
-  ok "a group-count sweep's report: accuracy against channels per group, diagnostics by setting"
+  ok "a group-count sweep's report: accuracy against channels per group, diagnostics by setting, no group count on LayerNorm and instance rows"
 else
   bad "group-count report (exit $rc)"; tail -3 "$tmp/g.out"; cat "$tmp/g/report.md" 2>/dev/null | head -20
 fi

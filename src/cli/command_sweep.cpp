@@ -1,6 +1,7 @@
 // `normlab sweep`: a grid of training runs, run here (several at once), run as one point
 // (what a Slurm array task does), written as a Slurm job array, listed, or reported.
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.hpp"
 #include "normlab/base/error.hpp"
@@ -84,6 +85,8 @@ void add_sweep_command(CLI::App& app) {
                                    read_point_failure(plan, p.name)).c_str());
       }
     } else if (a->report) {
+      if (!std::filesystem::is_directory(plan.dir))
+        throw Error(plan.dir.string() + ": no such sweep directory (run the sweep first)");
       write_report(plan, a->skip_mismatched);
     } else if (a->slurm) {
       reuse_finished_runs(plan, a->reuse_from);

@@ -180,8 +180,9 @@ void write_report(const SweepPlan& plan, bool skip_mismatched) {
   const std::vector<std::string> others = other_settings(plan);
   for (std::size_t i = 0; i < plan.points.size(); ++i) {
     const SweepPoint& p = plan.points[i];
-    const std::string& other = others[i];
     const TrainConfig& c = p.config;
+    // The group count is GroupNorm's alone: LayerNorm and instance norm rows do not show it.
+    const std::string other = norm_takes_groups(c.norm) ? others[i] : without_groups(others[i]);
     const fs::path dir = c.out_dir;
     const RunCheck& check = checks[i];
     json summary;
