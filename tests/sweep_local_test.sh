@@ -88,6 +88,13 @@ if [ "$rc" -eq 0 ] && grep -q '(accuracy-vs-channels-per-group.png)' "$tmp/g/rep
 else
   bad "group-count report (exit $rc)"; tail -3 "$tmp/g.out"; cat "$tmp/g/report.md" 2>/dev/null | head -20
 fi
+# Runs that measured the loss landscape: its panels get a figure of their own.
+rc=0; "$normlab" sweep grid.toml --grid norm=batch,none --grid seed=1 --set landscape-every=2 \
+  --set epochs=1 --set limit=256 --set holdout=64 --out "$tmp/ls" --data "$data" >"$tmp/ls.out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] && grep -q '(landscape-by-setting.png)' "$tmp/ls/report.md" && [ -s "$tmp/ls/landscape-by-setting.png" ] &&
+  [ ! -e "$tmp/g/landscape-by-setting.png" ] &&
+  ok "runs with --landscape-every: a landscape figure by setting (and none without)" ||
+  { bad "landscape figure (exit $rc)"; tail -3 "$tmp/ls.out"; ls "$tmp/ls"; }
 rc=0; "$normlab" sweep grid.toml --grid norm=group,layer --grid seed=1 \
   --set epochs=1 --set limit=256 --set holdout=64 --out "$tmp/g1" --data "$data" >"$tmp/g1.out" 2>&1 || rc=$?
 [ "$rc" -eq 0 ] && [ ! -e "$tmp/g1/accuracy-vs-channels-per-group.png" ] && [ -s "$tmp/g1/report.md" ] &&

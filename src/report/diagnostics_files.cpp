@@ -190,7 +190,8 @@ void plot_diagnostics_by_setting(const std::filesystem::path& png,
     draw_page_title(title);
     plschr(0, kNoteTextScale);
     plcol0(kSubtleInkColor);
-    plmtex("t", -5.0, 0.5, 0.5, "per-layer panels: the last epoch's mean at each layer's place in the network");
+    if (!depth_quantities.empty())
+      plmtex("t", -5.0, 0.5, 0.5, "per-layer panels: the last epoch's mean at each layer's place in the network");
     plmtex("t", -6.1, 0.5, 0.5, "each line the mean over a setting's runs; log10 where values span decades");
     for (std::size_t s = 0; s < settings.size(); ++s) {  // the legend: each setting in its colour
       plcol0(series_color(s));

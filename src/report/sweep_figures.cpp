@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -132,6 +133,23 @@ std::string draw_sweep_figures(const std::filesystem::path& dir, const std::stri
     plot_diagnostics_by_setting(dir / "diagnostics-by-setting.png", with_samples,
                                 fmt::format("{}: diagnostics by setting, {}", sweep_name, settings_words));
     md += "\n![diagnostics by setting](diagnostics-by-setting.png)\n";
+  }
+  // The loss landscape's panels on their own, where runs measured it (--landscape-every).
+  std::vector<SettingDiagnostics> with_landscape;
+  for (const SettingDiagnostics& setting : with_samples) {
+    SettingDiagnostics landscape{setting.label, {}};
+    for (const auto& run : setting.runs) {
+      std::vector<DiagnosticsRow> rows;
+      std::copy_if(run.begin(), run.end(), std::back_inserter(rows),
+                   [](const DiagnosticsRow& r) { return r.quantity.starts_with("landscape_"); });
+      if (!rows.empty()) landscape.runs.push_back(std::move(rows));
+    }
+    if (!landscape.runs.empty()) with_landscape.push_back(std::move(landscape));
+  }
+  if (with_landscape.size() >= 2) {
+    plot_diagnostics_by_setting(dir / "landscape-by-setting.png", with_landscape,
+                                fmt::format("{}: the loss landscape along the steps, {}", sweep_name, settings_words));
+    md += "\n![loss landscape by setting](landscape-by-setting.png)\n";
   }
   return md;
 }
