@@ -185,7 +185,7 @@ void plot_diagnostics_by_setting(const std::filesystem::path& png,
     throw Error(png.string() + ": no diagnostics to plot");
   std::vector<std::string> panels = time_quantities;
   panels.insert(panels.end(), depth_quantities.begin(), depth_quantities.end());
-  const SmallMultiples page{panels.size(), 4, 240, 95};  // room for the legend line
+  const SmallMultiples page{panels.size(), int(std::min<std::size_t>(4, panels.size())), 240, 95};  // legend room
   render_plplot_png(png, SmallMultiples::kWidth, page.page_height(), [&] {
     draw_page_title(title);
     plschr(0, kNoteTextScale);
