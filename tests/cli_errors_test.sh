@@ -91,6 +91,10 @@ rc=0; out=$("$normlab" summary --net s8 --norm layer 2>&1) || rc=$?
 if grep -q '^WSConv3x3-1 ' <<<"$out" && grep -q '^Conv1x1-24 ' <<<"$out"; then
   ok "s8 standardises the convolutions' weights, not the classifier's"
 else bad "s8's layer table: $(grep -c WSConv <<<"$out") WSConv rows"; fi
+rc=0; out=$("$normlab" summary --net s8 --norm none 2>&1) || rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^Conv3x3-1 ' <<<"$out" && ! grep -q WSConv <<<"$out"; then
+  ok "s8 without norms: no convolution feeds a norm, none standardises"
+else bad "s8 --norm none's layer table (exit $rc): $(grep -c WSConv <<<"$out") WSConv rows"; fi
 
 # --- Options out of range (refused before any data is read) ----------------------------------
 expect_error "unknown option" '--bogus' -- train --bogus 3 --data "$fake" --out "$tmp/o"

@@ -5,6 +5,8 @@
 // InstanceNorm, or NoNorm (the control: each norm layer removed).
 #pragma once
 
+#include <type_traits>
+
 #include "normlab/net/chain.hpp"
 
 namespace normlab {
@@ -50,8 +52,14 @@ static_assert(SeedNet<NoNorm>::parameters == 35'504 - 384);
 // W: whether the convolutions feeding a norm standardise their weights (never the classifier).
 // Standardised by default: it is what lets GroupNorm and LayerNorm train as well as BatchNorm
 // here (measured in the README's ablation); S8Net<Norm, ConvWeights::plain> is the ablation.
+// Without norms no convolution feeds one, so none standardises: a standardised 3x3 layer
+// multiplies the variance by about its fan-in (144 to 288) and, with no norm to undo it, the
+// logits reach 1e20 within a few steps.
+template <class Norm, ConvWeights W>
+inline constexpr ConvWeights kFeedingNorm = std::is_same_v<Norm, NoNorm> ? ConvWeights::plain : W;
+
 template <int Out, class Norm, ConvWeights W, int Kernel = 3>
-using S8Block = Seq<Conv<Out, Kernel, W>, Norm, Relu>;
+using S8Block = Seq<Conv<Out, Kernel, kFeedingNorm<Norm, W>>, Norm, Relu>;
 
 template <class Norm, ConvWeights W = ConvWeights::standardized>
 using S8Net = Chain<Input<3, 32, 32>,
