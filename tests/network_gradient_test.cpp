@@ -360,9 +360,12 @@ TEST(LayerTraits, EveryConvolutionCountsItsTwoBackwardProducts) {
       EXPECT_DOUBLE_EQ(l.backward_flops, 2 * l.flops) << l.kind;
       ++convolutions;
     }
-    if (l.kind == "BatchNorm" || l.kind == "ReLU" || l.kind == "MaxPool2x2")
+    if (l.kind == "BatchNorm" || l.kind == "ReLU" || l.kind == "MaxPool2x2") {
       EXPECT_DOUBLE_EQ(l.backward_flops, l.flops) << l.kind;
-    if (l.kind == "Residual") EXPECT_GT(l.backward_flops, 1.9 * l.flops);  // mostly convolutions
+    }
+    if (l.kind == "Residual") {
+      EXPECT_GT(l.backward_flops, 1.9 * l.flops);  // mostly convolutions
+    }
   }
   EXPECT_EQ(convolutions, 7);
   using Net = normlab::S8Net<normlab::BatchNorm>;
