@@ -105,6 +105,25 @@ rc=0; "$normlab" sweep grid.toml --grid norm=group --grid groups=3 --out "$tmp/b
   ok "--grid groups=3 refused before anything runs: $(cat "$tmp/err")" ||
   { bad "--grid groups=3 (exit $rc)"; cat "$tmp/err"; }
 
+# --- The sweep's binary replaced while it runs: its points keep running the sweep's own code --
+cp "$normlab" "$tmp/normlab-old"
+rc=0
+( "$tmp/normlab-old" sweep grid.toml --grid norm=group --grid seed=1,2 --set epochs=1 --set limit=2048 \
+    --set holdout=64 --jobs 1 --out "$tmp/replaced" --data "$data" >"$tmp/replaced.out" 2>&1 ) &
+sweep_pid=$!
+pids+=("$sweep_pid")
+for _ in $(seq 300); do  # the first point has started training
+  grep -q 'SeedNet with' "$tmp/replaced/logs/seed-group-b32-lr0.01-s1.log" 2>/dev/null && break; sleep 0.1
+done
+rm -f "$tmp/normlab-old"
+printf '#!/bin/sh\nexit 3\n' >"$tmp/normlab-old"; chmod +x "$tmp/normlab-old"  # what the path now runs
+wait "$sweep_pid" || rc=$?
+listed="$("$normlab" sweep grid.toml --grid norm=group --grid seed=1,2 --set epochs=1 --set limit=2048 \
+    --set holdout=64 --out "$tmp/replaced" --data "$data" --list 2>&1)"
+[ "$rc" -eq 0 ] && [ "$(grep -c ' finished$' <<<"$listed")" -eq 2 ] &&
+  ok "a sweep whose binary is replaced mid-run finishes every point with its own binary" ||
+  { bad "binary replaced mid-sweep (exit $rc)"; echo "$listed"; tail -3 "$tmp/replaced.out"; }
+
 # --- Each point alone: the reference weights ------------------------------------------------------
 declare -A ref
 for i in 0 1 2 3 4 5; do

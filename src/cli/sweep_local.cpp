@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -43,7 +44,10 @@ pid_t start_child(const std::vector<std::string>& words, const fs::path& log) {
   std::vector<char*> argv;
   for (const auto& w : words) argv.push_back(const_cast<char*>(w.c_str()));
   argv.push_back(nullptr);
-  ::execv(argv[0], argv.data());
+  // The sweep's own binary, even if its file was rebuilt or replaced since the sweep started:
+  // every point of one sweep runs the same code.
+  ::execv("/proc/self/exe", argv.data());
+  std::fprintf(stderr, "normlab: error: %s: cannot run it: %s\n", words.front().c_str(), std::strerror(errno));
   ::_exit(127);
 }
 
