@@ -18,6 +18,7 @@
 #include "normlab/report/curves.hpp"
 #include "normlab/report/diagnostics_files.hpp"
 #include "normlab/report/gallery.hpp"
+#include "normlab/report/landscape_table.hpp"
 #include "normlab/report/metrics_files.hpp"
 #include "normlab/report/sweep_report.hpp"
 #include "same_history.hpp"
@@ -516,3 +517,38 @@ TEST_F(ReportTest, ReplacingAFileLeavesOnlyTheNewContent) {
 
 }  // namespace
 }  // namespace normlab
+
+// ---- The landscape table of sweep reports -------------------------------------------------
+
+namespace {
+std::vector<normlab::DiagnosticsRow> landscape_run(std::initializer_list<double> smoothness) {
+  std::vector<normlab::DiagnosticsRow> rows;
+  int step = 0;
+  for (double v : smoothness) {
+    ++step;
+    rows.push_back({1, step, "", "train_loss", 2.0});
+    rows.push_back({1, step, "", "landscape_loss_range", 0.5});
+    rows.push_back({1, step, "", "landscape_gradient_change", 2 * v});
+    rows.push_back({1, step, "", "landscape_smoothness", v});
+  }
+  return rows;
+}
+}  // namespace
+
+TEST(LandscapeTable, MediansOfEachRunThenMeanAndStdOverRuns) {
+  // Medians 3 (of 1, 3, 100) and 5 (of 4, 6): mean 4, std sqrt(2).
+  std::vector<normlab::SettingDiagnostics> settings{
+      {"BatchNorm", {landscape_run({1, 100, 3}), landscape_run({4, 6})}},
+      {"no norm", {landscape_run({7})}},
+      {"LayerNorm", {{{1, 1, "", "train_loss", 2.0}}}},  // no landscape rows: no line
+  };
+  const std::string table = normlab::landscape_table(settings);
+  EXPECT_NE(table.find("| BatchNorm | 2 | 0.5 ± 0 | 8 ± 2.8 | 4 ± 1.4 |"), std::string::npos) << table;
+  EXPECT_NE(table.find("| no norm | 1 | 0.5 | 14 | 7 |"), std::string::npos) << table;
+  EXPECT_EQ(table.find("LayerNorm"), std::string::npos) << table;
+}
+
+TEST(LandscapeTable, EmptyWithoutLandscapeRows) {
+  std::vector<normlab::SettingDiagnostics> settings{{"BatchNorm", {{{1, 1, "bn1", "input_std", 1.0}}}}};
+  EXPECT_EQ(normlab::landscape_table(settings), "");
+}

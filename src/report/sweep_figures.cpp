@@ -11,6 +11,7 @@
 #include <set>
 
 #include "normlab/report/comparison_table.hpp"
+#include "normlab/report/landscape_table.hpp"
 #include "normlab/report/sweep_report.hpp"
 
 namespace normlab {
@@ -146,6 +147,7 @@ std::string draw_sweep_figures(const std::filesystem::path& dir, const std::stri
     }
     if (!landscape.runs.empty()) with_landscape.push_back(std::move(landscape));
   }
+  if (const std::string table = landscape_table(with_landscape); !table.empty()) md += "\n" + table;
   if (with_landscape.size() >= 2) {
     plot_diagnostics_by_setting(dir / "landscape-by-setting.png", with_landscape,
                                 fmt::format("{}: the loss landscape along the steps, {}", sweep_name, settings_words));
