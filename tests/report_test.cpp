@@ -454,7 +454,7 @@ std::vector<EpochMetrics> run_with(std::vector<double> train, std::vector<double
 
 TEST(ComparisonTable, OneRunShowsPlainValues) {
   const std::vector<RunGroup> groups = {
-      {"BatchNorm", 48'816, {run_with({80, 95, 94}, {85, 99.4, 99.1}, 12.34)}}};
+      {"BatchNorm", 48'816, {run_with({80, 95, 94}, {85, 99.4, 99.1}, 12.34)}, {}}};
   EXPECT_EQ(comparison_table_markdown(groups),
             "| norm | parameters | final train acc | best train acc | final test acc | best test "
             "acc | s/epoch |\n"
@@ -467,8 +467,9 @@ TEST(ComparisonTable, ThreeRunsShowMeanAndStd) {
       {"GroupNorm",
        48'900,
        {run_with({90, 96}, {97, 98}, 10), run_with({90, 97}, {97, 99}, 11),
-        run_with({90, 98}, {97, 100}, 12)}},
-      {"LayerNorm", 49'000, {}}};
+        run_with({90, 98}, {97, 100}, 12)},
+       {}},
+      {"LayerNorm", 49'000, {}, {}}};
   const std::string table = comparison_table_markdown(groups);
   EXPECT_NE(table.find("| GroupNorm | 48900 | 97.00 ± 1.00 | 97.00 ± 1.00 | 99.00 ± 1.00 | "
                        "99.00 ± 1.00 | 11.0 ± 1.0 |\n"),
