@@ -185,7 +185,9 @@ void plot_diagnostics_by_setting(const std::filesystem::path& png,
     throw Error(png.string() + ": no diagnostics to plot");
   std::vector<std::string> panels = time_quantities;
   panels.insert(panels.end(), depth_quantities.begin(), depth_quantities.end());
-  const SmallMultiples page{panels.size(), int(std::min<std::size_t>(4, panels.size())), 240, 95};  // legend room
+  // One row of panels (the landscape's three) gets taller panels; 95 px leave room for the legend.
+  const int columns = int(std::min<std::size_t>(4, panels.size()));
+  const SmallMultiples page{panels.size(), columns, panels.size() <= 4 ? 330 : 240, 95};
   render_plplot_png(png, SmallMultiples::kWidth, page.page_height(), [&] {
     draw_page_title(title);
     plschr(0, kNoteTextScale);
