@@ -100,7 +100,7 @@ NetworkDescription describe_network(const std::string& net, const std::string& n
   for_each_network([&]<class Net>(std::string_view net_name, std::string_view norm_name) {
     if (net_name == net && norm_name == norm)
       description = {{Net::layers.begin(), Net::layers.end()}, Net::parameters, Net::flops,
-                     Net::Inner::backward_flops(Net::input)};
+                     Net::backward_flops};
   });
   return description;
 }

@@ -64,12 +64,14 @@ struct LayerInfo {
 
 // A layer's backward FLOPs: its own count where it declares one (convolutions: data and weight
 // gradients), else the forward's (element-wise layers, which are memory bound either way).
+// input_gradient: whether the backward computes its input's gradient, false for a network's
+// first layer (the images have none), where a layer without parameters does nothing.
 template <class L>
-constexpr double backward_flops_of(Shape in) {
-  if constexpr (requires { L::backward_flops(in); })
-    return L::backward_flops(in);
+constexpr double backward_flops_of(Shape in, bool input_gradient) {
+  if constexpr (requires { L::backward_flops(in, input_gradient); })
+    return L::backward_flops(in, input_gradient);
   else
-    return L::flops(in);
+    return input_gradient || L::parameters(in) > 0 ? L::flops(in) : 0.0;
 }
 
 template <class List>
@@ -79,12 +81,13 @@ template <class... Ls>
 struct ChainOf<TypeList<Ls...>> {
   static constexpr int depth = sizeof...(Ls);
 
-  static constexpr std::array<LayerInfo, depth> layers(Shape in) {
+  // input_gradient: whether the chain's input has a gradient (every later layer's input does).
+  static constexpr std::array<LayerInfo, depth> layers(Shape in, bool input_gradient) {
     std::array<LayerInfo, depth> rows{};
     int i = 0;
-    ((rows[i++] = LayerInfo{Ls::kind, in, Ls::output(in), Ls::parameters(in), Ls::flops(in),
-                            backward_flops_of<Ls>(in)},
-      in = Ls::output(in)),
+    ((rows[i] = LayerInfo{Ls::kind, in, Ls::output(in), Ls::parameters(in), Ls::flops(in),
+                          backward_flops_of<Ls>(in, input_gradient || i > 0)},
+      ++i, in = Ls::output(in)),
      ...);
     return rows;
   }
@@ -102,9 +105,10 @@ struct ChainOf<TypeList<Ls...>> {
     ((total += Ls::flops(in), in = Ls::output(in)), ...);
     return total;
   }
-  static constexpr double backward_flops(Shape in) {
+  static constexpr double backward_flops(Shape in, bool input_gradient) {
     double total = 0;
-    ((total += backward_flops_of<Ls>(in), in = Ls::output(in)), ...);
+    int i = 0;
+    ((total += backward_flops_of<Ls>(in, input_gradient || i > 0), ++i, in = Ls::output(in)), ...);
     return total;
   }
 };
@@ -122,8 +126,8 @@ struct Residual {
   }
   static constexpr long parameters(Shape in) { return Inner::parameters(in); }
   static constexpr double flops(Shape in) { return Inner::flops(in) + double(in.size()); }
-  static constexpr double backward_flops(Shape in) {
-    return Inner::backward_flops(in) + double(in.size());
+  static constexpr double backward_flops(Shape in, bool input_gradient) {
+    return Inner::backward_flops(in, input_gradient) + (input_gradient ? double(in.size()) : 0.0);
   }
 };
 
@@ -154,8 +158,10 @@ struct Chain {
   static constexpr Shape output = Inner::output(input);
   static constexpr long parameters = Inner::parameters(input);
   static constexpr double flops = Inner::flops(input);  // forward, per image
+  // Backward, per image: the images have no gradient, so the first layer computes none.
+  static constexpr double backward_flops = Inner::backward_flops(input, false);
   static constexpr int depth = Inner::depth;
-  static constexpr auto layers = Inner::layers(input);
+  static constexpr auto layers = Inner::layers(input, false);
 };
 
 // The assignment's budget, checked where a network is declared.

@@ -26,8 +26,11 @@ struct Conv {
   static constexpr double flops(Shape in) {
     return 2.0 * parameters(in) * in.h * in.w;
   }
-  // Backward computes two products as costly as the forward: the data and the weight gradient.
-  static constexpr double backward_flops(Shape in) { return 2.0 * flops(in); }
+  // Backward computes two products as costly as the forward: the data and the weight gradient;
+  // the weight gradient alone where the input has no gradient (a network's first layer).
+  static constexpr double backward_flops(Shape in, bool input_gradient) {
+    return (input_gradient ? 2.0 : 1.0) * flops(in);
+  }
 };
 template <int Out>
 using Conv3x3 = Conv<Out, 3>;
