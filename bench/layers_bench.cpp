@@ -110,7 +110,8 @@ class WallClock {
   std::chrono::steady_clock::time_point start_;
 };
 
-void set_rates(benchmark::State& state, double seconds, double flops_per_image, int batch = kBatch) {
+void set_rates(benchmark::State& state, double seconds, double flops_per_image, int batch = kBatch,
+               double bytes_per_image = 0) {
   const double images = double(state.iterations()) * batch;
   state.SetItemsProcessed(static_cast<std::int64_t>(images));
   if (seconds <= 0) return;
@@ -120,6 +121,22 @@ void set_rates(benchmark::State& state, double seconds, double flops_per_image, 
     state.counters["GFLOP/s"] = flops_per_second / 1e9;
     state.counters["%peak"] = 100 * flops_per_second / peak_flops();
   }
+  if (bytes_per_image > 0) {
+    state.counters["MB"] = bytes_per_image * batch / 1e6;  // per call
+    state.counters["GB/s"] = images * bytes_per_image / seconds / 1e9;
+  }
+}
+
+// The bytes one pass of a layer must move at least, per image: every f32 tensor it reads or
+// writes, once. Forward reads its input and writes its output; backward reads the output's
+// gradient and the input (or what it saved of that size) and writes the input's gradient,
+// which the network's first layer has none of. Weights are a few KiB and left out. A pass
+// that reads a tensor twice (a norm's two passes) moves more than this, so GB/s from this
+// count is a lower bound on the traffic.
+double pass_bytes_per_image(const LayerInfo& l, bool backward, bool input_gradient) {
+  const double in = 4.0 * l.input.size(), out = 4.0 * l.output.size();
+  if (!backward) return in + out;
+  return out + in + (input_gradient ? in : 0.0);
 }
 
 // Deterministic values of about `scale` in magnitude, all normal floats.
@@ -175,7 +192,8 @@ void time_layer(benchmark::State& state, int index, bool backward,
   }
   const double seconds = clock.seconds();
   const LayerInfo& l = Net::layers[index];
-  set_rates(state, seconds, backward ? l.backward_flops : l.flops);
+  set_rates(state, seconds, backward ? l.backward_flops : l.flops, kBatch,
+            pass_bytes_per_image(l, backward, /*input_gradient=*/index > 0));
 }
 
 template <class Net, Executor E = Executor::fused>
