@@ -5,6 +5,7 @@
 //   memory/scale/8MiB    the 32x32x16 activations (SeedNet's first layers)
 //   memory/scale/2MiB    16x16x16
 //   memory/scale/512KiB  8x8x16: fits each core's L2
+//   memory/scale/64MiB   larger than the caches: main memory's bandwidth
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -37,8 +38,8 @@ void scale_pass(benchmark::State& state, long bytes) {
 }
 
 const bool kRegistered = [] {
-  for (const auto& [name, bytes] : {std::pair{"8MiB", 8L << 20}, std::pair{"2MiB", 2L << 20},
-                                    std::pair{"512KiB", 512L << 10}})
+  for (const auto& [name, bytes] : {std::pair{"64MiB", 64L << 20}, std::pair{"8MiB", 8L << 20},
+                                    std::pair{"2MiB", 2L << 20}, std::pair{"512KiB", 512L << 10}})
     benchmark::RegisterBenchmark((std::string("memory/scale/") + name).c_str(),
                                  [bytes](benchmark::State& s) { scale_pass(s, bytes); })
         ->Unit(benchmark::kMicrosecond)

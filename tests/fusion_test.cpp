@@ -2,7 +2,10 @@
 // before it and the ReLU or dropout after it in its own passes (norm_fusion.hpp) applies those
 // layers' arithmetic element by element. Each network and norm trains a few steps both ways;
 // parameters, momentum, running statistics and evaluation logits must match exactly, and the
-// fused network must be built from fewer ops in no more memory.
+// fused network must be built from fewer ops in no more memory. The fused engine also runs a
+// BatchNorm's statistics in the chunk tasks of the convolution before it (chunk_stages.hpp):
+// with two chunks per batch, a stage that skipped a chunk or ran before its chunk was written
+// changes the bits.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -24,6 +27,7 @@ struct State {
   std::vector<float> parameters, momentum, buffers, logits;
   int ops = 0;
   std::size_t arena_bytes = 0;
+  int chunk_stages = 0;  // agreed pairs of writer and reader (chunk_stages.hpp)
 };
 
 std::vector<float> copy(std::span<const float> s) { return {s.begin(), s.end()}; }
@@ -49,6 +53,7 @@ State train_steps(int batch, int norm_batch) {
           {net.logits(), net.logits() + std::size_t(batch) * kClasses}};
   net.for_each_op([&](auto&) { ++s.ops; });
   s.arena_bytes = net.arena().plan().total();
+  s.chunk_stages = net.chunk_stages().agreed_count();
   return s;
 }
 
@@ -67,9 +72,15 @@ void expect_fused_equals_layered(int norm_batch = 0) {
   EXPECT_TRUE(same_bits(layered.logits, fused.logits)) << "evaluation logits differ";
   EXPECT_LT(fused.ops, layered.ops) << "nothing was fused";
   EXPECT_LE(fused.arena_bytes, layered.arena_bytes) << "fusion must not cost memory";
+  EXPECT_EQ(layered.chunk_stages, 0) << "the layered reference runs each layer alone";
 }
 
 TEST(Fusion, SeedNetBatchNormFusedEqualsLayered) { expect_fused_equals_layered<SeedNet<BatchNorm>>(); }
+// Each of SeedNet's eight 3x3 convolutions feeds a BatchNorm (through the ReLU the norm runs)
+// and runs the norm's statistics in its forward's chunk tasks.
+TEST(Fusion, SeedNetBatchNormStatisticsRunInTheConvolutionsChunks) {
+  EXPECT_EQ((train_steps<SeedNet<BatchNorm>, Executor::fused>(32, 0).chunk_stages), 8);
+}
 TEST(Fusion, SeedNetGhostBatchNormFusedEqualsLayered) {
   expect_fused_equals_layered<SeedNet<BatchNorm>>(/*norm_batch=*/8);
 }
@@ -91,6 +102,7 @@ TEST(Fusion, EachFusionEqualsItsLayers) {
   expect_fused_equals_layered<EveryFusion>();
   const State fused = train_steps<EveryFusion, Executor::fused>(32, 0);
   EXPECT_EQ(fused.ops, 10);  // conv, [relu bn drop], conv, [gn relu], conv, [relu ln relu], conv, bn, gap, conv
+  EXPECT_EQ(fused.chunk_stages, 2);  // the two convolutions before a BatchNorm
 }
 
 }  // namespace

@@ -47,6 +47,9 @@ BatchNormOp::BatchNormOp(Builder& b, const Tensor& in, Config config)
   image_sums_ = arena.reserve_workspace(sums_bytes + 2 * per_group * sizeof(double));
   if (fusion_.after == After::dropout)
     dropout_ = DropoutMask(b, long(batch_) * pixels_ * channels_, fusion_.dropout);
+  // The moments go into the per-pass workspace, which the convolution's forward does not use.
+  stages_ = &b.chunk_stages();
+  stages_->ask(in_, &moment_chunks_);
 }
 
 void BatchNormOp::bind(const Arena& arena) {
@@ -63,6 +66,7 @@ void BatchNormOp::bind(const Arena& arena) {
   image_sums_ptr_ = arena.as<double>(image_sums_);
   totals_ptr_ = image_sums_ptr_ + std::size_t(batch_) * 2 * channels_;
   if (fusion_.after == After::dropout) dropout_.bind(arena);
+  moments_by_writer_ = stages_->agreed(in_) == &moment_chunks_;
   if (in_.has_grad()) {
     dy_ = arena.as<float>(out_.grad);
     dx_ = arena.as<float>(in_.grad);
@@ -128,6 +132,22 @@ void BatchNormOp::group_totals(int offset, double* totals) const {
   }
 }
 
+template <int kChannels, Before kBefore>
+void BatchNormOp::chunk_moments(int chunk) const {
+  const long stride = 2L * channels_;
+  for (long i = long(chunk) * images_per_chunk_; i < long(chunk + 1) * images_per_chunk_; ++i)
+    image_moments<kChannels, kBefore>(i, image_sums_ptr_ + i * stride);
+}
+
+void BatchNormOp::MomentChunks::run_chunk(int chunk, Pass pass) const {
+  if (pass == Pass::eval) return;  // evaluation normalises by the running statistics
+  with_fusion(op_.fusion_.before, After::none, [&](auto before, auto) {
+    with_channel_count<16, 32, 64>(op_.channels_, [&](auto c) {
+      op_.chunk_moments<decltype(c)::value, decltype(before)::value>(chunk);
+    });
+  });
+}
+
 AfterState BatchNormOp::after_state(long image) const {
   return after_state_at(fusion_.after, y_, dropout_.keep(), dropout_.scale(), image * pixels_ * channels_);
 }
@@ -176,10 +196,8 @@ void BatchNormOp::forward_kernel(Pass pass, const StepKey& step) const {
     return;
   }
   const double count = double(reduced_count_);
-  chunks_->for_each([&](int k, const Lane&) {
-    for (long i = long(k) * images_per_chunk_; i < long(k + 1) * images_per_chunk_; ++i)
-      image_moments<kChannels, kBefore>(i, image_sums_ptr_ + i * stride);
-  });
+  if (!moments_by_writer_)  // else the convolution before computed them, chunk by chunk
+    chunks_->for_each([&](int k, const Lane&) { chunk_moments<kChannels, kBefore>(k); });
   // Per group, in image order: mean = mean of the image means; squared deviations = the
   // images' own plus pixels * (image mean - mean)^2.
   double* squares = totals_ptr_;

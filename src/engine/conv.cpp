@@ -140,6 +140,10 @@ ConvOp::ConvOp(Builder& b, const Tensor& in, Config config)
     standardized_ = b.arena().reserve(Region::weight_copies, plain_md_.get_size());
     inverse_std_ = b.arena().reserve(Region::weight_copies, std::size_t(out_channels_) * sizeof(float));
   }
+  // The forward writes its output chunk by chunk, unless normlab's own kernel computes the
+  // whole batch at once (chunk_stages.hpp).
+  stages_ = &b.chunk_stages();
+  if (!own_forward_) stages_->offer(out_);
 }
 
 ConvOp::WeightsView ConvOp::view_for(Builder& b, const dnnl::memory::desc& wanted) const {
@@ -187,6 +191,7 @@ void ConvOp::bind(const Arena& arena) {
     return view.copy.valid() ? mem(view.md, view.copy) : plain;
   };
   dnnl::memory fwd_weights;
+  after_forward_chunk_ = own_forward_ ? nullptr : stages_->agreed(out_);
   if (!own_forward_) {
     fwd_weights = view_memory(fwd_weights_, weights);
     if (fwd_weights_.copy.valid()) to_fwd_layout_ = reorder(weights, fwd_weights);
@@ -255,7 +260,7 @@ void ConvOp::bind(const Arena& arena) {
   }
 }
 
-void ConvOp::forward(const dnnl::stream& s, Pass, const StepKey&) const {
+void ConvOp::forward(const dnnl::stream& s, Pass pass, const StepKey&) const {
   // The optimizer changed the weights since the last step.
   if (standardized_ptr_ != nullptr) standardize_weights();
   if (own_forward_) {
@@ -264,10 +269,11 @@ void ConvOp::forward(const dnnl::stream& s, Pass, const StepKey&) const {
     return;
   }
   to_fwd_layout_(s);
-  chunks_->for_each([this](int k, const Lane& lane) {
+  chunks_->for_each([&](int k, const Lane& lane) {
     in_to_copy_[k](lane);
     forward_[k](lane);
     copy_to_out_[k](lane);
+    if (after_forward_chunk_ != nullptr) after_forward_chunk_->run_chunk(k, pass);
   });
 }
 

@@ -11,11 +11,13 @@ namespace normlab {
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-NetworkBase::NetworkBase(int batch, int norm_batch, int groups, ConvOptions conv, Shape input)
+NetworkBase::NetworkBase(int batch, int norm_batch, int groups, ConvOptions conv, Shape input,
+                         Executor executor)
     : engine_(dnnl::engine::kind::cpu, 0),
       stream_(engine_),
       chunks_(engine_, ChunkPlan::for_batch(batch)),
-      builder_(engine_, batch, norm_batch, groups, conv, arena_, chunks_, probes_),
+      builder_(engine_, batch, norm_batch, groups, conv, arena_, chunks_, probes_,
+               /*chunk_stages=*/executor == Executor::fused),
       batch_(batch) {
   if (batch <= 0) throw std::invalid_argument("network: batch size must be positive");
   if (norm_batch < 0 || norm_batch > batch || (norm_batch > 0 && batch % norm_batch != 0))

@@ -13,6 +13,7 @@
 #include "normlab/engine/bf16_copies.hpp"
 #include "normlab/engine/probes.hpp"
 #include "normlab/engine/call.hpp"
+#include "normlab/engine/chunk_stages.hpp"
 #include "normlab/engine/chunks.hpp"
 #include "normlab/engine/conv_options.hpp"
 #include "normlab/net/shape.hpp"
@@ -41,12 +42,14 @@ class Builder {
  public:
   // norm_batch: images per BatchNorm statistics group (0: the whole batch); it divides batch.
   // groups: the group count of GroupNorm layers declared with kGroupsOfTheRun.
+  // chunk_stages: whether ops run their neighbours' chunk stages (the fused executor).
   Builder(const dnnl::engine& engine, int batch, int norm_batch, int groups, ConvOptions conv,
-          Arena& arena, const ChunkRunner& chunks, GradientProbes& probes)
+          Arena& arena, const ChunkRunner& chunks, GradientProbes& probes, bool chunk_stages)
       : engine_(engine), batch_(batch), norm_batch_(norm_batch), groups_(groups), conv_(conv),
         arena_(arena), chunks_(chunks), probes_(probes),
         bf16_copies_(conv.precision == Precision::bf16 && conv.bf16_copies_by_writers &&
-                     cpu_has_native_bf16()) {}
+                     cpu_has_native_bf16()),
+        chunk_stages_(chunk_stages) {}
 
   const dnnl::engine& engine() const { return engine_; }
   int batch() const { return batch_; }
@@ -81,6 +84,9 @@ class Builder {
   // Where bf16 convolutions and the ops around them agree who converts (bf16_copies.hpp).
   Bf16Copies& bf16_copies() { return bf16_copies_; }
   const Bf16Copies& bf16_copies() const { return bf16_copies_; }
+  // Where an op and its neighbour agree to run work in each other's chunk tasks (chunk_stages.hpp).
+  ChunkStages& chunk_stages() { return chunk_stages_; }
+  const ChunkStages& chunk_stages() const { return chunk_stages_; }
 
   // The arena's plan of activation gradients by lifetime: OpList starts each top-level layer
   // (layers inside a residual's body count as the residual), and notes which gradients a
@@ -124,6 +130,7 @@ class Builder {
   int layer_ = 0, nesting_ = 0;
   int next_tensor_id_ = 0;
   Bf16Copies bf16_copies_;
+  ChunkStages chunk_stages_;
   std::vector<ParameterInfo> parameters_;
   std::vector<ParameterInfo> buffers_;
 };

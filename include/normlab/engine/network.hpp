@@ -55,12 +55,14 @@ class NetworkBase {
   const GradientProbes& gradient_probes() const { return probes_; }
   // bf16: which copies the ops around the convolutions write (bf16_copies.hpp).
   const Bf16Copies& bf16_copies() const { return builder_.bf16_copies(); }
+  // Which ops run a neighbour's work in their chunk tasks (chunk_stages.hpp).
+  const ChunkStages& chunk_stages() const { return builder_.chunk_stages(); }
   // A tensor in PyTorch's layout (OIHW for conv weights), and back into the arena's layout.
   std::vector<float> read(const ParameterInfo& p) const;
   void write(const ParameterInfo& p, std::span<const float> torch_layout);
 
  protected:
-  NetworkBase(int batch, int norm_batch, int groups, ConvOptions conv, Shape input);
+  NetworkBase(int batch, int norm_batch, int groups, ConvOptions conv, Shape input, Executor executor);
   void finish(const Tensor& logits);  // allocate the arena; the caller binds its ops after
   // The batch arrives planar (NCHW); the first convolution is fast only on channels-last.
   void convert_input() const { input_to_channels_last_(stream_); }
@@ -90,7 +92,7 @@ class Network : public NetworkBase {
   // conv: the convolutions' algorithm and precision (conv_options.hpp).
   // groups: for GroupNorm declared with kGroupsOfTheRun (the seed's 4 unless given).
   explicit Network(int batch, int norm_batch = 0, ConvOptions conv = {}, int groups = kSeedGroups)
-      : NetworkBase(batch, norm_batch, groups, conv, Net::input), ops_(builder_, input_) {
+      : NetworkBase(batch, norm_batch, groups, conv, Net::input, E), ops_(builder_, input_) {
     finish(ops_.output());
     ops_.bind(arena_);
   }

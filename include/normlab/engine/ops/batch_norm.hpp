@@ -6,10 +6,13 @@
 //
 // normlab's own kernel on the channels-last buffers, chunk by chunk (chunks.hpp): each image's
 // per-channel sums are kept apart and added in image order, so the statistics and gradients
-// are the same bits for any thread count and any chunk size.
+// are the same bits for any thread count and any chunk size. In the fused executor the
+// convolution before it computes the images' moments in its own chunk tasks, each chunk right
+// after writing it (chunk_stages.hpp).
 #pragma once
 
 #include "normlab/engine/builder.hpp"
+#include "normlab/engine/chunk_stages.hpp"
 #include "normlab/engine/ops/dropout.hpp"
 #include "normlab/engine/ops/channel_passes.hpp"
 
@@ -33,6 +36,21 @@ class BatchNormOp {
   NormStatistics statistics() const;
 
  private:
+  // The images' moments of one chunk, run by the op that writes the input (the convolution
+  // before) in its chunk task when the two agreed, else by forward() itself.
+  class MomentChunks final : public ChunkStage {
+   public:
+    explicit MomentChunks(const BatchNormOp& op) : op_(op) {}
+    void run_chunk(int chunk, Pass pass) const override;
+
+   private:
+    const BatchNormOp& op_;
+  };
+  template <int kChannels, Before kBefore>
+  void chunk_moments(int chunk) const;
+  MomentChunks moment_chunks_{*this};
+  ChunkStages* stages_ = nullptr;
+  bool moments_by_writer_ = false;  // the input's writer runs moment_chunks_
   // One image's per-channel mean and squared deviations from it (into moments[0..2C)); for
   // backward, its sums of dy and of dy * (x - group mean) (into sums[0..2C)).
   // kChannels: the channel count when compiled for it, else 0 (read at run time).

@@ -12,11 +12,14 @@
 // With ConvMode::normlab, the forward and backward-data passes of the 3x3 layers that
 // normlab's own kernels take (conv3x3_kernels.hpp) run those, on the network's own buffers,
 // from weights repacked each step; the weight gradient stays oneDNN's.
+// In the fused executor the op that reads its output (a BatchNorm) computes its statistics in
+// the forward's chunk tasks, each chunk right after it is written (chunk_stages.hpp).
 #pragma once
 
 #include <vector>
 
 #include "normlab/engine/builder.hpp"
+#include "normlab/engine/chunk_stages.hpp"
 #include "normlab/engine/conv3x3_kernels.hpp"
 
 namespace normlab {
@@ -62,6 +65,8 @@ class ConvOp {
   dnnl::engine engine_;
   const ChunkRunner* chunks_ = nullptr;
   Tensor in_, out_;
+  ChunkStages* stages_ = nullptr;
+  const ChunkStage* after_forward_chunk_ = nullptr;  // the reader's work on each output chunk
   // The activations as the kernels read and write them (see the constructor): where one
   // differs from the network's own buffer, the layer copies through in_copy_ or out_copy_.
   bool winograd_ = false;
