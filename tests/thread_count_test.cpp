@@ -40,9 +40,9 @@ void fill_batch(Network<Net>& net, std::vector<int>& labels, unsigned seed) {
 
 // Three SGD steps on three batches (dropout keyed per step), then an evaluation forward.
 template <class Net>
-State train_steps(int threads, int batch, int norm_batch) {
+State train_steps(int threads, int batch, int norm_batch, ConvOptions conv = {}) {
   omp_set_num_threads(threads);
-  Network<Net> net(batch, norm_batch);
+  Network<Net> net(batch, norm_batch, conv);
   net.initialise(11);
   std::vector<int> labels;
   for (int step = 0; step < 3; ++step) {
@@ -65,18 +65,23 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 // 64 images are 4 chunks of 16: with 3 threads one thread runs two chunks, with 4 each one.
 // kNormBatch: BatchNorm's statistics per group of that many images (0: the whole batch).
 template <class Net, int kNormBatch = 0>
-void expect_same_bits_for_any_thread_count() {
+void expect_same_bits_for_any_thread_count_with(ConvOptions conv) {
   const int saved = omp_get_max_threads();
-  const State one = train_steps<Net>(1, 64, kNormBatch);
+  const State one = train_steps<Net>(1, 64, kNormBatch, conv);
   for (const int threads : {2, 3, 4}) {
     SCOPED_TRACE(std::to_string(threads) + " threads against 1");
-    const State other = train_steps<Net>(threads, 64, kNormBatch);
+    const State other = train_steps<Net>(threads, 64, kNormBatch, conv);
     EXPECT_TRUE(same_bits(one.parameters, other.parameters)) << "parameters differ";
     EXPECT_TRUE(same_bits(one.momentum, other.momentum)) << "momentum differs";
     EXPECT_TRUE(same_bits(one.buffers, other.buffers)) << "running statistics differ";
     EXPECT_TRUE(same_bits(one.logits, other.logits)) << "evaluation logits differ";
   }
   omp_set_num_threads(saved);
+}
+
+template <class Net, int kNormBatch = 0>
+void expect_same_bits_for_any_thread_count() {
+  expect_same_bits_for_any_thread_count_with<Net, kNormBatch>({});
 }
 
 // Each network and norm, named for the test, with the check compiled for it.
@@ -107,6 +112,14 @@ TEST_P(ThreadCount, GivesTheSameBitsForOneToFourThreads) { GetParam().expect_sam
 
 INSTANTIATE_TEST_SUITE_P(EveryNetAndNorm, ThreadCount, ::testing::ValuesIn(kTrainedNets),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// normlab's own 3x3 kernels (--conv normlab) sum each output on one thread in a fixed order,
+// so that mode too gives the same bits for any thread count.
+TEST(ThreadCountNormlabKernels, GiveTheSameBitsForOneToFourThreads) {
+  if (!normlab_conv_kernels_built()) GTEST_SKIP() << "this build has no AVX-512: no own kernels";
+  expect_same_bits_for_any_thread_count_with<SeedNet<BatchNorm>>({ConvMode::normlab});
+  expect_same_bits_for_any_thread_count_with<S8Net<SeedGroupNorm>>({ConvMode::normlab});
+}
 
 // The weight gradient of a batch is its chunks' gradients added in chunk order,
 // ((g0 + g1) + g2) + g3, bit for bit: each chunk run alone as a network of one chunk gives
