@@ -133,10 +133,10 @@ void set_rates(benchmark::State& state, double seconds, double flops_per_image, 
 // which the network's first layer has none of. Weights are a few KiB and left out. A pass
 // that reads a tensor twice (a norm's two passes) moves more than this, so GB/s from this
 // count is a lower bound on the traffic.
-double pass_bytes_per_image(const LayerInfo& l, bool backward, bool input_gradient) {
+double pass_bytes_per_image(const LayerInfo& l, bool backward) {
   const double in = 4.0 * l.input.size(), out = 4.0 * l.output.size();
   if (!backward) return in + out;
-  return out + in + (input_gradient ? in : 0.0);
+  return out + in + (l.input_gradient ? in : 0.0);
 }
 
 // Deterministic values of about `scale` in magnitude, all normal floats.
@@ -193,7 +193,7 @@ void time_layer(benchmark::State& state, int index, bool backward,
   const double seconds = clock.seconds();
   const LayerInfo& l = Net::layers[index];
   set_rates(state, seconds, backward ? l.backward_flops : l.flops, kBatch,
-            pass_bytes_per_image(l, backward, /*input_gradient=*/index > 0));
+            pass_bytes_per_image(l, backward));
 }
 
 template <class Net, Executor E = Executor::fused>

@@ -373,6 +373,7 @@ TEST(LayerTraits, EveryConvolutionCountsItsTwoBackwardProducts) {
   // gradient alone, as costly as its forward. The network's total counts it so.
   using Net = normlab::S8Net<normlab::BatchNorm>;
   static_assert(Net::layers[0].backward_flops == Net::layers[0].flops);
+  static_assert(!Net::layers[0].input_gradient && Net::layers[1].input_gradient);
   double total = 0;
   for (const normlab::LayerInfo& l : Net::layers) total += l.backward_flops;
   EXPECT_DOUBLE_EQ(Net::backward_flops, total);

@@ -60,6 +60,7 @@ struct LayerInfo {
   long parameters;
   double flops;           // forward, per image
   double backward_flops;  // backward, per image
+  bool input_gradient;    // its backward computes its input's gradient (not a network's first layer)
 };
 
 // A layer's backward FLOPs: its own count where it declares one (convolutions: data and weight
@@ -86,7 +87,7 @@ struct ChainOf<TypeList<Ls...>> {
     std::array<LayerInfo, depth> rows{};
     int i = 0;
     ((rows[i] = LayerInfo{Ls::kind, in, Ls::output(in), Ls::parameters(in), Ls::flops(in),
-                          backward_flops_of<Ls>(in, input_gradient || i > 0)},
+                          backward_flops_of<Ls>(in, input_gradient || i > 0), input_gradient || i > 0},
       ++i, in = Ls::output(in)),
      ...);
     return rows;
